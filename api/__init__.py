@@ -1,0 +1,1 @@
+"""HTTP API (FastAPI): alerts, search, triage, statistics and the weekly digest."""

@@ -1,0 +1,1 @@
+"""Crawlers: Scrapy spiders for Indonesian news and public posts, with provenance."""

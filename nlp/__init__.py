@@ -1,0 +1,1 @@
+"""NLP: cleaning, language identification, place tagging and the election-text classifier."""
