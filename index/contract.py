@@ -48,6 +48,8 @@ class DocumentFilters(_Value):
     sources: tuple[str, ...] = ()
     source_types: tuple[SourceType, ...] = ()
     languages: tuple[str, ...] = ()
+    # Syndicated copies share a story ID: filter on it to list every outlet of one story.
+    story_ids: tuple[str, ...] = ()
     date_from: datetime | None = None
     date_to: datetime | None = None
 

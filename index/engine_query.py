@@ -41,6 +41,7 @@ def document_filters(f: DocumentFilters) -> list[dict[str, Any]]:
         ("source", f.sources),
         ("source_type", f.source_types),
         ("language", f.languages),
+        ("story_id", f.story_ids),
     ):
         if values:
             out.append(_terms(field, values))

@@ -54,6 +54,7 @@ def document_filter_clauses(f: DocumentFilters, alias: str = "d") -> list[Clause
         ("source", f.sources),
         ("source_type", f.source_types),
         ("language", f.languages),
+        ("story_id", f.story_ids),
     ):
         if values:
             out.append(_in(f"{alias}.{column}", values))

@@ -49,6 +49,7 @@ def doc(
     severity: Severity | None = None,
     published: datetime | None = None,
     fetched: datetime | None = None,
+    story: str | None = None,
 ) -> Document:
     return Document(
         url=f"https://warta.example.id/berita/{n}",
@@ -65,6 +66,7 @@ def doc(
             model_version="test",
         ),
         severity=severity,
+        story_id=story,
         provenance=Provenance(source_url=f"https://warta.example.id/berita/{n}",
                               http_status=200, raw_sha256="ab" * 32),
     )
@@ -139,7 +141,8 @@ def test_filters(store: Store) -> None:
         store,
         doc(1, "a", topics=(Topic.APK,), kind=Kind.PENCEGAHAN, places=("31.71.01",)),
         doc(2, "b", topics=(Topic.APK, Topic.POLITIK_UANG), kind=Kind.DUGAAN_PELANGGARAN,
-            places=("32.73",), severity=Severity.KRITIS, source="Jabar Contoh"),
+            places=("32.73",), severity=Severity.KRITIS, source="Jabar Contoh",
+            story="story-b"),
         doc(3, "c", kind=Kind.LAINNYA, places=("31.74.02.1001",)),
     )
     def find(**kw: object) -> set[str]:
@@ -153,6 +156,7 @@ def test_filters(store: Store) -> None:
     assert find(places=["31"]) == {doc(1).id, doc(3).id}  # all of DKI Jakarta
     assert find(places=["31.74"]) == {doc(3).id}
     assert find(sources=["Jabar Contoh"]) == {doc(2).id}
+    assert find(story_ids=["story-b"]) == {doc(2).id}
     assert find(date_from=T0 + timedelta(hours=2), date_to=T0 + timedelta(hours=3)) == {
         doc(2).id, doc(3).id
     }
