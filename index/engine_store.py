@@ -219,8 +219,9 @@ class SearchEngineStore(Store):
         log.warning("moved alias %s from %s to %s; old indices kept", alias, current, target)
 
     def _exists(self, index: str) -> bool:
+        # GET, not HEAD: opensearch-py answers HEAD with a bool instead of raising on 404.
         try:
-            self.client.request("HEAD", f"/{index}")
+            self.client.request("GET", f"/{index}", params={"filter_path": "*.settings.index.uuid"})
         except EngineRequestError as exc:
             if exc.status == 404:
                 return False
@@ -248,6 +249,19 @@ class SearchEngineStore(Store):
 
     def close(self) -> None:
         self.client.close()
+
+    def drop_indices(self) -> list[str]:
+        """Delete every index under this store's prefix (tests, benchmarks, teardown).
+
+        Indices are named explicitly: Elasticsearch refuses wildcard deletes by default.
+        """
+        found = self.client.request(
+            "GET", f"/{self.prefix}-*/_settings", params={"filter_path": "*.settings.index.uuid"}
+        )
+        names = sorted(found or {})
+        if names:
+            self.client.request("DELETE", "/" + ",".join(names))
+        return names
 
     def refresh(self) -> None:
         self.client.request("POST", f"/{self.prefix}-*/_refresh")
@@ -293,7 +307,9 @@ class SearchEngineStore(Store):
         seq: tuple[int, int] | None = None,
         create: bool = False,
     ) -> None:
-        params: dict[str, Any] = {"refresh": "wait_for"}
+        # Triage writes are few and an analyst must see them at once: refresh now
+        # rather than wait up to a refresh interval.
+        params: dict[str, Any] = {"refresh": "true"}
         if seq is not None:
             params["if_seq_no"], params["if_primary_term"] = seq
         if create:

@@ -48,7 +48,7 @@ def parse_query(text: str) -> ParsedQuery:
 
 
 def tokenize(text: str) -> list[str]:
-    return [t.casefold() for t in _TOKEN.findall(text)]
+    return _TOKEN.findall(text.casefold())
 
 
 @lru_cache(maxsize=1)

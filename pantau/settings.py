@@ -71,7 +71,9 @@ class Settings(BaseSettings):
 
     # -- NLP ----------------------------------------------------------------
     model_dir: Path | None = Field(
-        default=None, description="Built base model and caches; defaults to <data_dir>/models."
+        default=None,
+        description="Base model built from packaged weights (a rebuildable cache); "
+        "defaults to ~/.cache/pantau/models.",
     )
     classifier_path: Path = Field(
         default=_ROOT / "nlp" / "model", description="The shipped fine-tuned classifier (delta files)."
@@ -85,7 +87,7 @@ class Settings(BaseSettings):
         return self.archive_dir or self.data_dir / "archive"
 
     def resolved_model_dir(self) -> Path:
-        return self.model_dir or self.data_dir / "models"
+        return self.model_dir or Path.home() / ".cache" / "pantau" / "models"
 
     def resolved_sqlite_path(self) -> Path:
         return self.sqlite_path or self.data_dir / "pantau.sqlite3"

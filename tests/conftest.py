@@ -49,7 +49,7 @@ def make_store(kind: str, tmp_path: Path, **kwargs: int) -> Store:
 
 def drop_store(store: Store) -> None:
     if isinstance(store, SearchEngineStore):
-        store.client.request("DELETE", f"/{store.prefix}-*")
+        store.drop_indices()
     store.close()
 
 

