@@ -48,11 +48,10 @@ def raw_sqlite(docs: list[Document], path: Path) -> None:
     with db:
         for i in range(0, len(docs), 500):
             chunk = [document_record(d) for d in docs[i : i + 500]]
+            db.executemany("INSERT INTO d VALUES (?, ?)", [(r["id"], json.dumps(r)) for r in chunk])
             db.executemany(
-                "INSERT INTO d VALUES (?, ?)", [(r["id"], json.dumps(r)) for r in chunk]
-            )
-            db.executemany(
-                "INSERT INTO f (title, body) VALUES (?, ?)", [(r["title"], r["body"]) for r in chunk]
+                "INSERT INTO f (title, body) VALUES (?, ?)",
+                [(r["title"], r["body"]) for r in chunk],
             )
     db.close()
 
@@ -70,9 +69,12 @@ def raw_engine_bulk(url: str, flavor: str, docs: list[Document]) -> None:
     (idx_settings,) = settings.values()
     analysis = idx_settings["settings"]["index"]["analysis"]
     client.request(
-        "PUT", f"/{index}",
-        {"settings": {"index": {"number_of_replicas": 0, "analysis": analysis}},
-         "mappings": spec["mappings"]},
+        "PUT",
+        f"/{index}",
+        {
+            "settings": {"index": {"number_of_replicas": 0, "analysis": analysis}},
+            "mappings": spec["mappings"],
+        },
     )
     try:
         if flavor == "elasticsearch":
@@ -81,7 +83,8 @@ def raw_engine_bulk(url: str, flavor: str, docs: list[Document]) -> None:
             es = Elasticsearch(url, request_timeout=120)
             helpers.bulk(es, actions, chunk_size=500)
         else:
-            from opensearchpy import OpenSearch, helpers as os_helpers
+            from opensearchpy import OpenSearch
+            from opensearchpy import helpers as os_helpers
 
             osc = OpenSearch(hosts=[url], timeout=120)
             os_helpers.bulk(osc, actions, chunk_size=500)
@@ -129,21 +132,33 @@ def main() -> None:
         if not url:
             continue
         base = timed(lambda f=flavor, u=url: raw_engine_bulk(u, f, docs))  # type: ignore[misc]
-        engine = SearchEngineStore(EngineClient(url, flavor, timeout=120),
-                                   prefix=f"bench-{uuid.uuid4().hex[:6]}")
+        engine = SearchEngineStore(
+            EngineClient(url, flavor, timeout=120), prefix=f"bench-{uuid.uuid4().hex[:6]}"
+        )
         engine.init()
         ours = timed(lambda e=engine: (e.upsert_documents(docs), e.refresh()))  # type: ignore[misc]
         p50, p95 = search_latencies(engine, args.queries)
-        rows.append((f"{flavor} ({engine.server_version}, {engine.analyzer})",
-                     len(docs) / ours, len(docs) / base, p50, p95))
+        rows.append(
+            (
+                f"{flavor} ({engine.server_version}, {engine.analyzer})",
+                len(docs) / ours,
+                len(docs) / base,
+                p50,
+                p95,
+            )
+        )
         engine.drop_indices()
         engine.close()
 
     print(f"\n{args.docs} documents, {args.queries} filtered full-text queries")
-    print(f"{'store':<58} {'docs/s':>9} {'raw docs/s':>11} {'ratio':>6} {'p50 ms':>8} {'p95 ms':>8}")
+    print(
+        f"{'store':<58} {'docs/s':>9} {'raw docs/s':>11} {'ratio':>6} {'p50 ms':>8} {'p95 ms':>8}"
+    )
     for name, ours_rate, base_rate, p50, p95 in rows:
-        print(f"{name:<58} {ours_rate:>9.0f} {base_rate:>11.0f} {ours_rate / base_rate:>6.2f} "
-              f"{p50:>8.1f} {p95:>8.1f}")
+        print(
+            f"{name:<58} {ours_rate:>9.0f} {base_rate:>11.0f} {ours_rate / base_rate:>6.2f} "
+            f"{p50:>8.1f} {p95:>8.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -60,7 +60,8 @@ class DocumentFilters(_Value):
             parts = code.split(".")
             if not code or not all(p.isdigit() for p in parts) or len(parts) > 4:
                 raise ValueError(
-                    f"invalid place code {code!r}: expected Kemendagri codes like '31' or '31.71.01'"
+                    f"invalid place code {code!r}: "
+                    "expected Kemendagri codes like '31' or '31.71.01'"
                 )
         return value
 

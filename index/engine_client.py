@@ -53,7 +53,7 @@ def detect_flavor(url: str, timeout: float, auth: tuple[str, str] | None) -> str
         token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
         req.add_header("Authorization", f"Basic {token}")
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - configured URL
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
             status, headers, body = resp.status, dict(resp.headers), resp.read()
     except urllib.error.HTTPError as exc:
         status, headers, body = exc.code, dict(exc.headers), exc.read()
@@ -62,8 +62,9 @@ def detect_flavor(url: str, timeout: float, auth: tuple[str, str] | None) -> str
     flavor = flavor_from_root(status, {k.lower(): v for k, v in headers.items()}, body)
     if flavor is None:
         raise StoreUnavailable(
-            url, f"answered {status} without saying whether it is Elasticsearch or OpenSearch; "
-            "set PANTAU_STORE=elasticsearch or opensearch"
+            url,
+            f"answered {status} without saying whether it is Elasticsearch or OpenSearch; "
+            "set PANTAU_STORE=elasticsearch or opensearch",
         )
     return flavor
 
@@ -113,12 +114,14 @@ class EngineClient:
         timeout: float = 30.0,
         auth: tuple[str, str] | None = None,
         verify_certs: bool = True,
+        ca_certs: str | None = None,
     ) -> None:
         self.url = url
         self.flavor = flavor
         if flavor == ELASTICSEARCH:
             from elasticsearch import Elasticsearch
 
+            tls: dict[str, Any] = {"ca_certs": ca_certs} if ca_certs else {}
             self._es = Elasticsearch(
                 url,
                 basic_auth=auth,
@@ -127,6 +130,7 @@ class EngineClient:
                 # Retries are ours (with backoff), so the client must not add its own.
                 max_retries=0,
                 retry_on_timeout=False,
+                **tls,
             )
         elif flavor == OPENSEARCH:
             from opensearchpy import OpenSearch
@@ -135,6 +139,7 @@ class EngineClient:
                 hosts=[url],
                 http_auth=auth,
                 verify_certs=verify_certs,
+                ca_certs=ca_certs,
                 timeout=timeout,
                 max_retries=0,
                 retry_on_timeout=False,
@@ -182,9 +187,11 @@ class EngineClient:
             if body is not None:
                 headers["content-type"] = "application/json"
             return self._call(
-                lambda: self._es.perform_request(
-                    method, path, params=params, headers=headers, body=body
-                ).body
+                lambda: (
+                    self._es.perform_request(
+                        method, path, params=params, headers=headers, body=body
+                    ).body
+                )
             )
         return self._call(
             lambda: self._os.transport.perform_request(method, path, params=params, body=body)
@@ -194,7 +201,7 @@ class EngineClient:
         params = {"refresh": refresh} if refresh else None
         if self.flavor == ELASTICSEARCH:
             return self._call(
-                lambda: self._es.bulk(operations=operations, refresh=refresh).body  # type: ignore[arg-type]
+                lambda: self._es.bulk(operations=operations, refresh=refresh).body
             )
         return self._call(lambda: self._os.bulk(body=operations, params=params))
 

@@ -90,13 +90,16 @@ def text_query(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         must.append({"multi_match": {"query": phrase, "fields": TEXT_FIELDS, "type": "phrase"}})
     if parsed.excluded:
         must_not.append(
-            {"multi_match": {"query": " ".join(parsed.excluded), "fields": TEXT_FIELDS,
-                             "operator": "or"}}
+            {
+                "multi_match": {
+                    "query": " ".join(parsed.excluded),
+                    "fields": TEXT_FIELDS,
+                    "operator": "or",
+                }
+            }
         )
     for phrase in parsed.excluded_phrases:
-        must_not.append(
-            {"multi_match": {"query": phrase, "fields": TEXT_FIELDS, "type": "phrase"}}
-        )
+        must_not.append({"multi_match": {"query": phrase, "fields": TEXT_FIELDS, "type": "phrase"}})
     return must, must_not
 
 

@@ -136,15 +136,17 @@ class SearchEngineStore(Store):
             if settings.search_username
             else None
         )
-        flavor = {StoreBackend.ELASTICSEARCH: ELASTICSEARCH, StoreBackend.OPENSEARCH: OPENSEARCH}.get(
-            settings.store
-        ) or detect_flavor(settings.search_url, settings.search_timeout_s, auth)
+        flavor = {
+            StoreBackend.ELASTICSEARCH: ELASTICSEARCH,
+            StoreBackend.OPENSEARCH: OPENSEARCH,
+        }.get(settings.store) or detect_flavor(settings.search_url, settings.search_timeout_s, auth)
         client = EngineClient(
             settings.search_url,
             flavor,
             timeout=settings.search_timeout_s,
             auth=auth,
             verify_certs=settings.search_verify_certs,
+            ca_certs=str(settings.search_ca_certs) if settings.search_ca_certs else None,
         )
         return cls(
             client,
@@ -184,7 +186,8 @@ class SearchEngineStore(Store):
             log.warning(
                 "%s at %s has no 'indonesian' analyzer (analysis-common module missing); "
                 "falling back to the 'standard' analyzer: no Indonesian stemming or stop words",
-                self.backend, self.client.url,
+                self.backend,
+                self.client.url,
             )
             analysis, self.analyzer = FALLBACK, "standard (fallback: no analysis-common)"
         for entity in ENTITIES:
@@ -281,7 +284,10 @@ class SearchEngineStore(Store):
         after: list[Any] | None = None
         while True:
             body: dict[str, Any] = {
-                "query": query, "sort": [{"id": "asc"}], "size": 1000, "_source": source
+                "query": query,
+                "sort": [{"id": "asc"}],
+                "size": 1000,
+                "_source": source,
             }
             if after is not None:
                 body["search_after"] = after
@@ -337,8 +343,15 @@ class SearchEngineStore(Store):
     ) -> None:
         at = utcnow()
         entry = AuditEntry(
-            id=new_audit_id(at), entity_type=entity_type, entity_id=entity_id, action=action,
-            actor=actor, from_status=from_status, to_status=to_status, note=note, at=at,
+            id=new_audit_id(at),
+            entity_type=entity_type,
+            entity_id=entity_id,
+            action=action,
+            actor=actor,
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+            at=at,
         )
         # op_type=create: an audit record is never overwritten.
         self._put("audit", audit_record(entry), create=True)
@@ -407,7 +420,8 @@ class SearchEngineStore(Store):
         if evidence:
             kept = int(
                 self.client.request(
-                    "POST", f"/{index}/_count",
+                    "POST",
+                    f"/{index}/_count",
                     {"query": bool_query([], [old, {"terms": {"id": evidence}}], [])},
                 )["count"]
             )
@@ -417,7 +431,9 @@ class SearchEngineStore(Store):
         deleted = 0
         for start in range(0, len(ids), self.chunk_size):
             chunk = ids[start : start + self.chunk_size]
-            done, errors = self._bulk([({"delete": {"_index": index, "_id": i}}, None) for i in chunk])
+            done, errors = self._bulk(
+                [({"delete": {"_index": index, "_id": i}}, None) for i in chunk]
+            )
             deleted += len(done)
             if errors:
                 log.error("retention: %d deletions failed: %s", len(errors), errors[:3])
@@ -433,13 +449,17 @@ class SearchEngineStore(Store):
             return incident
         stored = incident_from_record(found["_source"])
         merged = incident.model_copy(
-            update={"status": stored.status, "created_at": stored.created_at,
-                    "updated_at": utcnow()}
+            update={
+                "status": stored.status,
+                "created_at": stored.created_at,
+                "updated_at": utcnow(),
+            }
         )
         if merged.model_dump(exclude={"updated_at"}) == stored.model_dump(exclude={"updated_at"}):
             return stored
-        self._put("incidents", incident_record(merged),
-                  seq=(found["_seq_no"], found["_primary_term"]))
+        self._put(
+            "incidents", incident_record(merged), seq=(found["_seq_no"], found["_primary_term"])
+        )
         self._audit("incident", incident.id, "updated", actor)
         return merged
 
@@ -450,7 +470,11 @@ class SearchEngineStore(Store):
         return incident_from_record(found["_source"])
 
     def _list(
-        self, entity: str, time_field: str, filters: list[dict[str, Any]], limit: int,
+        self,
+        entity: str,
+        time_field: str,
+        filters: list[dict[str, Any]],
+        limit: int,
         cursor: str | None,
     ) -> tuple[list[dict[str, Any]], str | None]:
         body: dict[str, Any] = {
@@ -481,10 +505,18 @@ class SearchEngineStore(Store):
         stored = incident_from_record(found["_source"])
         check_transition(INCIDENT_TRANSITIONS, stored.status, status)
         updated = stored.model_copy(update={"status": status, "updated_at": utcnow()})
-        self._put("incidents", incident_record(updated),
-                  seq=(found["_seq_no"], found["_primary_term"]))
-        self._audit("incident", incident_id, "status_changed", actor,
-                    stored.status.value, status.value, note)
+        self._put(
+            "incidents", incident_record(updated), seq=(found["_seq_no"], found["_primary_term"])
+        )
+        self._audit(
+            "incident",
+            incident_id,
+            "status_changed",
+            actor,
+            stored.status.value,
+            status.value,
+            note,
+        )
         return updated
 
     # -- alerts ------------------------------------------------------------
@@ -532,8 +564,9 @@ class SearchEngineStore(Store):
             update["assignee"] = assignee
         updated = stored.model_copy(update=update)
         self._put("alerts", alert_record(updated), seq=(found["_seq_no"], found["_primary_term"]))
-        self._audit("alert", alert_id, "status_changed", actor,
-                    stored.status.value, status.value, note)
+        self._audit(
+            "alert", alert_id, "status_changed", actor, stored.status.value, status.value, note
+        )
         return updated
 
     def audit_trail(self, entity_type: str, entity_id: str) -> list[AuditEntry]:
@@ -563,7 +596,8 @@ class SearchEngineStore(Store):
             for t in sorted(w["topics"]["buckets"], key=lambda b: b["key"])
         ]
         incidents = self.client.request(
-            "POST", f"/{self.alias('incidents')}/_search",
+            "POST",
+            f"/{self.alias('incidents')}/_search",
             top_incidents_body(start, end, f, top_incidents),
         )["hits"]["hits"]
         return DigestAggregates(

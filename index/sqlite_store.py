@@ -227,9 +227,17 @@ class SqliteStore(Store):
                     RETURNING rid
                     """,
                     (
-                        rec["id"], rec["source"], rec["source_type"], rec["kind"],
-                        rec["severity"], rec["language"], rec["date"], rec["fetched_at"],
-                        rec["iso_week"], rec["story_id"], json.dumps(rec, ensure_ascii=False),
+                        rec["id"],
+                        rec["source"],
+                        rec["source_type"],
+                        rec["kind"],
+                        rec["severity"],
+                        rec["language"],
+                        rec["date"],
+                        rec["fetched_at"],
+                        rec["iso_week"],
+                        rec["story_id"],
+                        json.dumps(rec, ensure_ascii=False),
                     ),
                 ).fetchone()[0]
                 db.execute("DELETE FROM documents_fts WHERE rowid = ?", (rid,))
@@ -305,9 +313,11 @@ class SqliteStore(Store):
         next_cursor = None
         if has_more and rows:
             last = rows[-1]
-            key = [last["score"], last["id"]] if query.sort is SortOrder.RELEVANCE else [
-                last["date"], last["id"]
-            ]
+            key = (
+                [last["score"], last["id"]]
+                if query.sort is SortOrder.RELEVANCE
+                else [last["date"], last["id"]]
+            )
             next_cursor = encode_cursor(key)
         total = self._all(f"SELECT COUNT(*) AS n FROM {joins} WHERE {cond}", params)[0]["n"]
         facets = {f.value: self._facet(f, joins, cond, params) for f in query.facets}
@@ -322,9 +332,7 @@ class SqliteStore(Store):
             sql = f"""SELECT code AS k, COUNT(*) AS n FROM document_places
                       WHERE direct = 1 AND rid IN ({hits}) GROUP BY code"""
         else:
-            column = {Facet.KIND: "kind", Facet.SEVERITY: "severity", Facet.SOURCE: "source"}[
-                facet
-            ]
+            column = {Facet.KIND: "kind", Facet.SEVERITY: "severity", Facet.SOURCE: "source"}[facet]
             sql = f"""SELECT d.{column} AS k, COUNT(*) AS n FROM {joins}
                       WHERE {cond} AND d.{column} IS NOT NULL GROUP BY d.{column}"""
         rows = self._all(f"{sql} ORDER BY n DESC, k ASC LIMIT {FACET_LIMIT}", params)
@@ -369,8 +377,15 @@ class SqliteStore(Store):
     ) -> None:
         at = utcnow()
         entry = AuditEntry(
-            id=new_audit_id(at), entity_type=entity_type, entity_id=entity_id, action=action,
-            actor=actor, from_status=from_status, to_status=to_status, note=note, at=at,
+            id=new_audit_id(at),
+            entity_type=entity_type,
+            entity_id=entity_id,
+            action=action,
+            actor=actor,
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+            at=at,
         )
         rec = audit_record(entry)
         db.execute(
@@ -388,8 +403,13 @@ class SqliteStore(Store):
                    evidence_count=excluded.evidence_count, first_seen=excluded.first_seen,
                    last_seen=excluded.last_seen, record=excluded.record""",
             (
-                rec["id"], rec["status"], rec["severity"], rec["severity_rank"],
-                rec["evidence_count"], rec["first_seen"], rec["last_seen"],
+                rec["id"],
+                rec["status"],
+                rec["severity"],
+                rec["severity_rank"],
+                rec["evidence_count"],
+                rec["first_seen"],
+                rec["last_seen"],
                 json.dumps(rec, ensure_ascii=False),
             ),
         )
@@ -403,13 +423,17 @@ class SqliteStore(Store):
             stored = self._incident_or_none(db, incident.id)
             if stored is None:
                 self._write_incident(db, incident)
-                self._audit(db, "incident", incident.id, "created", actor,
-                            to_status=incident.status.value)
+                self._audit(
+                    db, "incident", incident.id, "created", actor, to_status=incident.status.value
+                )
                 return incident
             # The analyst owns the status and the creation time; the pipeline owns the rest.
             merged = incident.model_copy(
-                update={"status": stored.status, "created_at": stored.created_at,
-                        "updated_at": utcnow()}
+                update={
+                    "status": stored.status,
+                    "created_at": stored.created_at,
+                    "updated_at": utcnow(),
+                }
             )
             if merged.model_dump(exclude={"updated_at"}) != stored.model_dump(
                 exclude={"updated_at"}
@@ -445,17 +469,22 @@ class SqliteStore(Store):
                 WHERE {cond} ORDER BY t.{time_column} DESC, t.id DESC LIMIT ?""",
             [*params, limit + 1],
         )
-        nxt = encode_cursor([rows[limit - 1]["ts"], rows[limit - 1]["id"]]) if len(
-            rows
-        ) > limit else None
+        nxt = (
+            encode_cursor([rows[limit - 1]["ts"], rows[limit - 1]["id"]])
+            if len(rows) > limit
+            else None
+        )
         return [json.loads(r["record"]) for r in rows[:limit]], nxt
 
     def list_incidents(
         self, filters: IncidentFilters | None = None, limit: int = 50, cursor: str | None = None
     ) -> Page[Incident]:
         recs, nxt = self._list(
-            "incidents", "last_seen", entity_filter_clauses(filters or IncidentFilters(), "t"),
-            limit, cursor,
+            "incidents",
+            "last_seen",
+            entity_filter_clauses(filters or IncidentFilters(), "t"),
+            limit,
+            cursor,
         )
         return Page[Incident](items=[incident_from_record(r) for r in recs], next_cursor=nxt)
 
@@ -469,8 +498,16 @@ class SqliteStore(Store):
             check_transition(INCIDENT_TRANSITIONS, stored.status, status)
             updated = stored.model_copy(update={"status": status, "updated_at": utcnow()})
             self._write_incident(db, updated)
-            self._audit(db, "incident", incident_id, "status_changed", actor,
-                        stored.status.value, status.value, note)
+            self._audit(
+                db,
+                "incident",
+                incident_id,
+                "status_changed",
+                actor,
+                stored.status.value,
+                status.value,
+                note,
+            )
         return updated
 
     # -- alerts ------------------------------------------------------------
@@ -485,8 +522,13 @@ class SqliteStore(Store):
                VALUES (?, ?, ?, ?, ?)
                ON CONFLICT(id) DO UPDATE SET status=excluded.status,
                    severity=excluded.severity, record=excluded.record""",
-            (rec["id"], rec["status"], rec["severity"], rec["created_at"],
-             json.dumps(rec, ensure_ascii=False)),
+            (
+                rec["id"],
+                rec["status"],
+                rec["severity"],
+                rec["created_at"],
+                json.dumps(rec, ensure_ascii=False),
+            ),
         )
 
     def create_alert(self, alert: Alert, actor: str = "system") -> Alert:
@@ -509,8 +551,11 @@ class SqliteStore(Store):
         self, filters: AlertFilters | None = None, limit: int = 50, cursor: str | None = None
     ) -> Page[Alert]:
         recs, nxt = self._list(
-            "alerts", "created_at", entity_filter_clauses(filters or AlertFilters(), "t"),
-            limit, cursor,
+            "alerts",
+            "created_at",
+            entity_filter_clauses(filters or AlertFilters(), "t"),
+            limit,
+            cursor,
         )
         return Page[Alert](items=[alert_from_record(r) for r in recs], next_cursor=nxt)
 
@@ -532,8 +577,16 @@ class SqliteStore(Store):
                 update["assignee"] = assignee
             updated = stored.model_copy(update=update)
             self._write_alert(db, updated)
-            self._audit(db, "alert", alert_id, "status_changed", actor,
-                        stored.status.value, status.value, note)
+            self._audit(
+                db,
+                "alert",
+                alert_id,
+                "status_changed",
+                actor,
+                stored.status.value,
+                status.value,
+                note,
+            )
         return updated
 
     def audit_trail(self, entity_type: str, entity_id: str) -> list[AuditEntry]:
@@ -582,11 +635,11 @@ class SqliteStore(Store):
                 WHERE {cond} AND d.kind IS NOT NULL GROUP BY d.kind ORDER BY n DESC, k""",
             params,
         )
-        inc_clauses = entity_filter_clauses(
-            IncidentFilters(topics=f.topics, places=f.places), "t"
-        )
-        inc_clauses += [("t.last_seen >= ?", [format_ts(start)]),
-                        ("t.first_seen < ?", [format_ts(end)])]
+        inc_clauses = entity_filter_clauses(IncidentFilters(topics=f.topics, places=f.places), "t")
+        inc_clauses += [
+            ("t.last_seen >= ?", [format_ts(start)]),
+            ("t.first_seen < ?", [format_ts(end)]),
+        ]
         icond, iparams = where(inc_clauses)
         incidents = self._all(
             f"""SELECT t.record AS record FROM incidents t WHERE {icond}
@@ -599,8 +652,7 @@ class SqliteStore(Store):
             end=end,
             total_documents=total,
             by_week_topic=[
-                WeekTopicCount(week=r["week"], topic=Topic(r["topic"]), count=r["n"])
-                for r in weeks
+                WeekTopicCount(week=r["week"], topic=Topic(r["topic"]), count=r["n"]) for r in weeks
             ],
             by_topic={r["k"]: r["n"] for r in by_topic},
             by_place={r["k"]: r["n"] for r in by_place},

@@ -115,8 +115,11 @@ def index_search(
             text=text,
             filters=DocumentFilters.model_validate(
                 {
-                    "topics": topic or [], "kinds": kind or [], "places": place or [],
-                    "sources": source or [], "date_from": aware(date_from),
+                    "topics": topic or [],
+                    "kinds": kind or [],
+                    "places": place or [],
+                    "sources": source or [],
+                    "date_from": aware(date_from),
                     "date_to": aware(date_to),
                 }
             ),
@@ -135,9 +138,15 @@ def index_search(
         "next_cursor": page.next_cursor,
         "facets": page.facets,
         "items": [
-            {"id": d.id, "title": d.title, "source": d.source, "url": d.url,
-             "date": (d.published_at or d.fetched_at).isoformat(),
-             "kind": d.kind.value if d.kind else None, "topics": [t.value for t in d.topics]}
+            {
+                "id": d.id,
+                "title": d.title,
+                "source": d.source,
+                "url": d.url,
+                "date": (d.published_at or d.fetched_at).isoformat(),
+                "kind": d.kind.value if d.kind else None,
+                "topics": [t.value for t in d.topics],
+            }
             for d in page.items
         ],
     }
@@ -146,7 +155,9 @@ def index_search(
 
 @index_app.command("retention")
 def index_retention(
-    days: Annotated[int, typer.Option(min=0, help="Delete documents fetched more than N days ago.")],
+    days: Annotated[
+        int, typer.Option(min=0, help="Delete documents fetched more than N days ago.")
+    ],
 ) -> None:
     """Delete old documents, keeping those that incidents cite as evidence."""
     with opened_store() as store, console.status("applying retention…"):

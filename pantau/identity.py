@@ -14,10 +14,35 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 # Parameters that identify a campaign or a click, never the content.
 _TRACKING_PARAMS = frozenset(
     {
-        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid",
-        "mc_cid", "mc_eid", "_ga", "_gl", "ref", "ref_src", "ref_url", "source",
-        "amp", "amp_js_v", "usqp", "outputType", "utm", "cx_testId", "cx_testVariant",
-        "share", "from", "tb", "tag_from", "_branch_match_id", "page_from",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "ref",
+        "ref_src",
+        "ref_url",
+        "source",
+        "amp",
+        "amp_js_v",
+        "usqp",
+        "outputType",
+        "utm",
+        "cx_testId",
+        "cx_testVariant",
+        "share",
+        "from",
+        "tb",
+        "tag_from",
+        "_branch_match_id",
+        "page_from",
     }
 )
 _TRACKING_PREFIXES = ("utm_", "at_", "pk_", "mtm_", "hsa_")
@@ -48,7 +73,7 @@ def normalise_url(url: str) -> str:
         raise ValueError(f"URL has no host: {url!r}")
     for prefix in _HOST_PREFIXES:
         if host.startswith(prefix) and host.count(".") >= 2:
-            host = host[len(prefix):]
+            host = host[len(prefix) :]
             break
     port = parts.port
     netloc = host if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"

@@ -98,9 +98,7 @@ class InvalidTransition(ValueError):
     """A status change the workflow does not allow; API callers get a 409."""
 
 
-def check_transition(
-    table: dict[Any, frozenset[Any]], current: StrEnum, target: StrEnum
-) -> None:
+def check_transition(table: dict[Any, frozenset[Any]], current: StrEnum, target: StrEnum) -> None:
     if target == current:
         raise InvalidTransition(f"status is already {current.value!r}")
     if target not in table[current]:

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     search_username: str | None = None
     search_password: str | None = None
     search_verify_certs: bool = True
+    search_ca_certs: Path | None = Field(
+        default=None, description="CA bundle that signed the engine's certificate."
+    )
     search_index_prefix: str = "pantau"
     # 0 suits a single node; a cluster wants 1 or more.
     search_replicas: int = 0
@@ -76,7 +79,8 @@ class Settings(BaseSettings):
         "defaults to ~/.cache/pantau/models.",
     )
     classifier_path: Path = Field(
-        default=_ROOT / "nlp" / "model", description="The shipped fine-tuned classifier (delta files)."
+        default=_ROOT / "nlp" / "model",
+        description="The shipped fine-tuned classifier (delta files).",
     )
     torch_threads: int = Field(default=0, description="0 = let torch decide.")
 

@@ -17,8 +17,9 @@ from tests.contract.test_store_contract import doc, put
 
 @pytest.fixture(params=["opensearch", "elasticsearch"])
 def engine(request: pytest.FixtureRequest) -> Any:
-    store = SearchEngineStore(EngineClient(engine_url(request.param), request.param),
-                              prefix=f"spec-{request.param[:2]}")
+    store = SearchEngineStore(
+        EngineClient(engine_url(request.param), request.param), prefix=f"spec-{request.param[:2]}"
+    )
     store.init()
     yield store
     store.drop_indices()
@@ -27,7 +28,8 @@ def engine(request: pytest.FixtureRequest) -> Any:
 
 def test_analyzer_follows_the_engines_modules(engine: SearchEngineStore) -> None:
     analysis = engine.client.request(
-        "GET", f"/{engine.alias('documents')}/_settings",
+        "GET",
+        f"/{engine.alias('documents')}/_settings",
         params={"filter_path": "*.settings.index.analysis"},
     )
     (settings,) = analysis.values()

@@ -61,14 +61,17 @@ def doc(
         fetched_at=fetched or T0 + timedelta(hours=n, minutes=5),
         places=list(places),
         classification=Classification(
-            topics=list(topics), kind=kind,
-            topic_scores={t.value: 0.9 for t in topics}, kind_scores={kind.value: 0.8},
+            topics=list(topics),
+            kind=kind,
+            topic_scores={t.value: 0.9 for t in topics},
+            kind_scores={kind.value: 0.8},
             model_version="test",
         ),
         severity=severity,
         story_id=story,
-        provenance=Provenance(source_url=f"https://warta.example.id/berita/{n}",
-                              http_status=200, raw_sha256="ab" * 32),
+        provenance=Provenance(
+            source_url=f"https://warta.example.id/berita/{n}", http_status=200, raw_sha256="ab" * 32
+        ),
     )
 
 
@@ -84,14 +87,22 @@ def ids(page_items: list[Document]) -> list[str]:
 
 # -- documents -------------------------------------------------------------
 
+
 def test_upsert_is_idempotent_and_round_trips(store: Store) -> None:
-    original = doc(1, "Bawaslu menemukan dugaan pelanggaran netralitas ASN.",
-                   topics=(Topic.NETRALITAS_ASN,), kind=Kind.DUGAAN_PELANGGARAN,
-                   places=("31.71.01",), severity=Severity.TINGGI)
+    original = doc(
+        1,
+        "Bawaslu menemukan dugaan pelanggaran netralitas ASN.",
+        topics=(Topic.NETRALITAS_ASN,),
+        kind=Kind.DUGAAN_PELANGGARAN,
+        places=("31.71.01",),
+        severity=Severity.TINGGI,
+    )
     put(store, original)
     put(store, original)
     # The same article reached through a tracking link and the AMP copy.
-    variant = original.model_copy(update={"id": "", "url": "https://m.warta.example.id/berita/1/amp?utm_source=wa"})
+    variant = original.model_copy(
+        update={"id": "", "url": "https://m.warta.example.id/berita/1/amp?utm_source=wa"}
+    )
     variant = Document.model_validate(variant.model_dump())
     assert variant.id == original.id
     put(store, variant)
@@ -118,7 +129,8 @@ def test_full_text_words_phrases_and_exclusions(store: Store) -> None:
         doc(3, "Bawaslu memeriksa alat peraga kampanye di jembatan.", title="APK di Jembatan"),
     )
     assert set(ids(store.search_documents(SearchQuery(text="politik uang")).items)) == {
-        doc(1).id, doc(2).id
+        doc(1).id,
+        doc(2).id,
     }
     assert ids(store.search_documents(SearchQuery(text='"politik uang"')).items) == [doc(1).id]
     assert ids(store.search_documents(SearchQuery(text="politik -sembako")).items) == [doc(2).id]
@@ -140,14 +152,27 @@ def test_filters(store: Store) -> None:
     put(
         store,
         doc(1, "a", topics=(Topic.APK,), kind=Kind.PENCEGAHAN, places=("31.71.01",)),
-        doc(2, "b", topics=(Topic.APK, Topic.POLITIK_UANG), kind=Kind.DUGAAN_PELANGGARAN,
-            places=("32.73",), severity=Severity.KRITIS, source="Jabar Contoh",
-            story="story-b"),
+        doc(
+            2,
+            "b",
+            topics=(Topic.APK, Topic.POLITIK_UANG),
+            kind=Kind.DUGAAN_PELANGGARAN,
+            places=("32.73",),
+            severity=Severity.KRITIS,
+            source="Jabar Contoh",
+            story="story-b",
+        ),
         doc(3, "c", kind=Kind.LAINNYA, places=("31.74.02.1001",)),
     )
+
     def find(**kw: object) -> set[str]:
-        return set(ids(store.search_documents(
-            SearchQuery(filters=DocumentFilters.model_validate(kw))).items))
+        return set(
+            ids(
+                store.search_documents(
+                    SearchQuery(filters=DocumentFilters.model_validate(kw))
+                ).items
+            )
+        )
 
     assert find(topics=["apk"]) == {doc(1).id, doc(2).id}
     assert find(topics=["politik_uang"], kinds=["dugaan_pelanggaran"]) == {doc(2).id}
@@ -158,7 +183,8 @@ def test_filters(store: Store) -> None:
     assert find(sources=["Jabar Contoh"]) == {doc(2).id}
     assert find(story_ids=["story-b"]) == {doc(2).id}
     assert find(date_from=T0 + timedelta(hours=2), date_to=T0 + timedelta(hours=3)) == {
-        doc(2).id, doc(3).id
+        doc(2).id,
+        doc(3).id,
     }
 
 
@@ -177,8 +203,14 @@ def test_facets(store: Store) -> None:
     put(
         store,
         doc(1, "kampanye", topics=(Topic.APK,), kind=Kind.PENCEGAHAN, places=("31.71",)),
-        doc(2, "kampanye", topics=(Topic.APK, Topic.HOAKS), kind=Kind.DUGAAN_PELANGGARAN,
-            places=("31.71",), source="Lain"),
+        doc(
+            2,
+            "kampanye",
+            topics=(Topic.APK, Topic.HOAKS),
+            kind=Kind.DUGAAN_PELANGGARAN,
+            places=("31.71",),
+            source="Lain",
+        ),
         doc(3, "sepak bola", kind=Kind.LAINNYA),
     )
     page = store.search_documents(
@@ -194,8 +226,9 @@ def test_facets(store: Store) -> None:
 @pytest.mark.parametrize("sort", [SortOrder.NEWEST, SortOrder.RELEVANCE])
 def test_cursor_pagination_is_complete_and_stable(store: Store, sort: SortOrder) -> None:
     # Several documents share a timestamp so that the ID tie-breaker matters.
-    docs = [doc(n, "pemilu " * (1 + n % 4), published=T0 + timedelta(hours=n // 3))
-            for n in range(47)]
+    docs = [
+        doc(n, "pemilu " * (1 + n % 4), published=T0 + timedelta(hours=n // 3)) for n in range(47)
+    ]
     put(store, *docs)
     seen: list[str] = []
     cursor = None
@@ -219,7 +252,9 @@ def test_bad_cursor_is_a_clear_error(store: Store) -> None:
         store.search_documents(SearchQuery(cursor="not-a-cursor"))
 
 
-def test_oversized_document_is_rejected_not_truncated(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_oversized_document_is_rejected_not_truncated(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     for kind in ("sqlite", "opensearch", "elasticsearch"):
         try:
             small = make_store(kind, tmp_path / kind, max_document_bytes=1000)
@@ -256,14 +291,25 @@ def test_retention_keeps_incident_evidence(store: Store) -> None:
 
 # -- incidents and alerts ----------------------------------------------------
 
-def incident(n: int, severity: Severity = Severity.SEDANG, evidence: int = 1,
-             last_seen: datetime | None = None, topics: tuple[Topic, ...] = (Topic.APK,),
-             places: tuple[str, ...] = ("31.71",)) -> Incident:
+
+def incident(
+    n: int,
+    severity: Severity = Severity.SEDANG,
+    evidence: int = 1,
+    last_seen: datetime | None = None,
+    topics: tuple[Topic, ...] = (Topic.APK,),
+    places: tuple[str, ...] = ("31.71",),
+) -> Incident:
     seen = last_seen or T0 + timedelta(hours=n)
     return Incident(
-        id=f"inc-{n}", title=f"Insiden {n}", topics=list(topics), severity=severity,
-        places=list(places), document_ids=[f"d{n}-{i}" for i in range(evidence)],
-        first_seen=seen - timedelta(hours=1), last_seen=seen,
+        id=f"inc-{n}",
+        title=f"Insiden {n}",
+        topics=list(topics),
+        severity=severity,
+        places=list(places),
+        document_ids=[f"d{n}-{i}" for i in range(evidence)],
+        first_seen=seen - timedelta(hours=1),
+        last_seen=seen,
     )
 
 
@@ -272,8 +318,9 @@ def test_incident_lifecycle_and_audit(store: Store) -> None:
     assert store.get_incident("inc-1") == created
     # Re-sending the same incident changes nothing and writes no audit record.
     store.upsert_incident(incident(1), actor="pipeline")
-    store.set_incident_status("inc-1", IncidentStatus.INVESTIGATING, actor="analis-1",
-                              note="cek lapangan")
+    store.set_incident_status(
+        "inc-1", IncidentStatus.INVESTIGATING, actor="analis-1", note="cek lapangan"
+    )
     # The pipeline adds evidence; the analyst's status survives.
     more = incident(1, evidence=3)
     merged = store.upsert_incident(more, actor="pipeline")
@@ -296,8 +343,13 @@ def test_incident_lifecycle_and_audit(store: Store) -> None:
 
 def test_incident_listing_filters_and_pages(store: Store) -> None:
     for n in range(7):
-        store.upsert_incident(incident(n, topics=(Topic.HOAKS,) if n % 2 else (Topic.APK,),
-                                       places=("32.73",) if n == 6 else ("31.71",)))
+        store.upsert_incident(
+            incident(
+                n,
+                topics=(Topic.HOAKS,) if n % 2 else (Topic.APK,),
+                places=("32.73",) if n == 6 else ("31.71",),
+            )
+        )
     store.set_incident_status("inc-3", IncidentStatus.CLOSED, actor="a")
     page1 = store.list_incidents(limit=4)
     page2 = store.list_incidents(limit=4, cursor=page1.next_cursor)
@@ -312,9 +364,14 @@ def test_incident_listing_filters_and_pages(store: Store) -> None:
 
 def alert(n: int, severity: Severity = Severity.TINGGI) -> Alert:
     return Alert(
-        id=f"al-{n}", title=f"Dugaan politik uang {n}", message="Perlu ditinjau.",
-        severity=severity, incident_id=f"inc-{n}", topics=[Topic.POLITIK_UANG],
-        places=["31.71.01"], created_at=T0 + timedelta(minutes=n),
+        id=f"al-{n}",
+        title=f"Dugaan politik uang {n}",
+        message="Perlu ditinjau.",
+        severity=severity,
+        incident_id=f"inc-{n}",
+        topics=[Topic.POLITIK_UANG],
+        places=["31.71.01"],
+        created_at=T0 + timedelta(minutes=n),
         updated_at=T0 + timedelta(minutes=n),
     )
 
@@ -323,8 +380,9 @@ def test_alert_lifecycle_and_audit(store: Store) -> None:
     first = store.create_alert(alert(1))
     again = store.create_alert(alert(1).model_copy(update={"title": "lain"}))
     assert again == first  # raising the same alert twice stores it once
-    ack = store.set_alert_status("al-1", AlertStatus.ACKNOWLEDGED, actor="analis-2",
-                                 assignee="analis-2")
+    ack = store.set_alert_status(
+        "al-1", AlertStatus.ACKNOWLEDGED, actor="analis-2", assignee="analis-2"
+    )
     assert ack.assignee == "analis-2" and ack.status is AlertStatus.ACKNOWLEDGED
     store.set_alert_status("al-1", AlertStatus.ESCALATED, actor="analis-2", note="ke Gakkumdu")
     with pytest.raises(InvalidTransition):
@@ -332,7 +390,9 @@ def test_alert_lifecycle_and_audit(store: Store) -> None:
     assert store.get_alert("al-1").status is AlertStatus.ESCALATED
     trail = store.audit_trail("alert", "al-1")
     assert [(e.action, e.to_status) for e in trail] == [
-        ("created", "new"), ("status_changed", "acknowledged"), ("status_changed", "escalated")
+        ("created", "new"),
+        ("status_changed", "acknowledged"),
+        ("status_changed", "escalated"),
     ]
     assert store.audit_trail("alert", "al-404") == []
     with pytest.raises(NotFound):
@@ -344,39 +404,68 @@ def test_alert_listing(store: Store) -> None:
         store.create_alert(alert(n, Severity.KRITIS if n == 2 else Severity.SEDANG))
     store.set_alert_status("al-4", AlertStatus.DISMISSED, actor="a")
     new = store.list_alerts(AlertFilters(statuses=(AlertStatus.NEW,)), limit=2)
-    rest = store.list_alerts(AlertFilters(statuses=(AlertStatus.NEW,)), limit=2,
-                             cursor=new.next_cursor)
+    rest = store.list_alerts(
+        AlertFilters(statuses=(AlertStatus.NEW,)), limit=2, cursor=new.next_cursor
+    )
     assert [a.id for a in new.items + rest.items] == ["al-3", "al-2", "al-1", "al-0"]
-    assert [a.id for a in store.list_alerts(
-        AlertFilters(severities=(Severity.KRITIS,))).items] == ["al-2"]
+    assert [a.id for a in store.list_alerts(AlertFilters(severities=(Severity.KRITIS,))).items] == [
+        "al-2"
+    ]
     assert len(store.list_alerts(AlertFilters(places=("31.71",))).items) == 5
     assert store.list_alerts(AlertFilters(places=("32",))).items == []
 
 
 # -- aggregations --------------------------------------------------------------
 
+
 def test_digest_aggregates(store: Store) -> None:
     # Sunday 2024-09-15 20:00 UTC is Monday 03:00 WIB: it belongs to W38, not W37.
     sunday_night = datetime(2024, 9, 15, 20, 0, tzinfo=UTC)
     put(
         store,
-        doc(1, "a", topics=(Topic.APK,), kind=Kind.PENCEGAHAN, places=("31.71",),
-            published=sunday_night),
-        doc(2, "b", topics=(Topic.APK, Topic.HOAKS), kind=Kind.DUGAAN_PELANGGARAN,
-            places=("31.71",), published=T0 + timedelta(days=1)),
-        doc(3, "c", topics=(Topic.HOAKS,), kind=Kind.DUGAAN_PELANGGARAN, places=("31.74",),
-            published=T0 + timedelta(days=8)),
+        doc(
+            1,
+            "a",
+            topics=(Topic.APK,),
+            kind=Kind.PENCEGAHAN,
+            places=("31.71",),
+            published=sunday_night,
+        ),
+        doc(
+            2,
+            "b",
+            topics=(Topic.APK, Topic.HOAKS),
+            kind=Kind.DUGAAN_PELANGGARAN,
+            places=("31.71",),
+            published=T0 + timedelta(days=1),
+        ),
+        doc(
+            3,
+            "c",
+            topics=(Topic.HOAKS,),
+            kind=Kind.DUGAAN_PELANGGARAN,
+            places=("31.74",),
+            published=T0 + timedelta(days=8),
+        ),
         doc(4, "d", kind=Kind.LAINNYA, published=T0 - timedelta(days=30)),
     )
-    store.upsert_incident(incident(1, Severity.SEDANG, evidence=5, last_seen=T0 + timedelta(days=2)))
-    store.upsert_incident(incident(2, Severity.KRITIS, evidence=1, last_seen=T0 + timedelta(days=3)))
-    store.upsert_incident(incident(3, Severity.SEDANG, evidence=2, last_seen=T0 + timedelta(days=4)))
+    store.upsert_incident(
+        incident(1, Severity.SEDANG, evidence=5, last_seen=T0 + timedelta(days=2))
+    )
+    store.upsert_incident(
+        incident(2, Severity.KRITIS, evidence=1, last_seen=T0 + timedelta(days=3))
+    )
+    store.upsert_incident(
+        incident(3, Severity.SEDANG, evidence=2, last_seen=T0 + timedelta(days=4))
+    )
     store.upsert_incident(incident(4, Severity.KRITIS, last_seen=T0 - timedelta(days=40)))
     start, end = T0 - timedelta(days=7), T0 + timedelta(days=14)
     agg = store.digest_aggregates(start, end)
     assert agg.total_documents == 3
     assert [(w.week, w.topic.value, w.count) for w in agg.by_week_topic] == [
-        ("2024-W38", "apk", 2), ("2024-W38", "hoaks", 1), ("2024-W39", "hoaks", 1)
+        ("2024-W38", "apk", 2),
+        ("2024-W38", "hoaks", 1),
+        ("2024-W39", "hoaks", 1),
     ]
     assert agg.by_topic == {"apk": 2, "hoaks": 2}
     assert agg.by_place == {"31.71": 2, "31.74": 1}
@@ -387,8 +476,12 @@ def test_digest_aggregates(store: Store) -> None:
 
 
 def test_stats(store: Store) -> None:
-    put(store, doc(1, "a", kind=Kind.PENCEGAHAN), doc(2, "b", kind=Kind.PENCEGAHAN),
-        doc(3, "c", source="Lain"))
+    put(
+        store,
+        doc(1, "a", kind=Kind.PENCEGAHAN),
+        doc(2, "b", kind=Kind.PENCEGAHAN),
+        doc(3, "c", source="Lain"),
+    )
     store.create_alert(alert(1))
     stats = store.stats()
     assert (stats.documents, stats.alerts, stats.incidents) == (3, 1, 0)

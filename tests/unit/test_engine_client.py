@@ -24,7 +24,7 @@ from index.engine_client import (
 from index.engine_store import SearchEngineStore
 from index.errors import EngineRequestError, StoreUnavailable
 from pantau.schemas import Document
-from pantau.settings import Settings
+from pantau.settings import Settings, StoreBackend
 
 
 def test_backoff_doubles_and_caps() -> None:
@@ -63,6 +63,7 @@ def _items(statuses: dict[str, int]):  # type: ignore[no-untyped-def]
     def respond(lines: list[dict[str, Any]]) -> dict[str, Any]:
         ids = [line["index"]["_id"] for line in lines if "index" in line]
         return {"items": [{"index": {"_id": i, "status": statuses.get(i, 201)}} for i in ids]}
+
     return respond
 
 
@@ -92,7 +93,7 @@ def test_bulk_retries_outages_then_raises() -> None:
     done, _ = bulk_with_retry(client, ops("a"), 2, 0.1, 1.0, lambda s: None)  # type: ignore[arg-type]
     assert done == ["a"]
     client = FakeBulkClient([down, down, down])
-    with pytest.raises(StoreUnavailable, match="127.0.0.1:1"):
+    with pytest.raises(StoreUnavailable, match=r"127\.0\.0\.1:1"):
         bulk_with_retry(client, ops("a"), 2, 0.1, 1.0, lambda s: None)  # type: ignore[arg-type]
 
 
@@ -118,7 +119,7 @@ def root_server() -> Iterator[tuple[str, dict[str, Any]]]:
     answer: dict[str, Any] = {"status": 200, "headers": {}, "body": b"{}"}
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             self.send_response(answer["status"])
             for k, v in answer["headers"].items():
                 self.send_header(k, v)
@@ -155,7 +156,7 @@ def free_port() -> int:
 def test_unreachable_engine_names_the_url() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(StoreUnavailable, match=url.replace(".", r"\.")):
-        SearchEngineStore.from_settings(Settings(store="auto", search_url=url))
+        SearchEngineStore.from_settings(Settings(store=StoreBackend.AUTO, search_url=url))
     for flavor in (OPENSEARCH, ELASTICSEARCH):
         client = EngineClient(url, flavor, timeout=2)
         store = SearchEngineStore(client, max_retries=1, initial_backoff=0.01)

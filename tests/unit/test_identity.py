@@ -8,16 +8,34 @@ from pantau.identity import document_id, normalise_url
 @pytest.mark.parametrize(
     ("variant", "canonical"),
     [
-        ("https://www.kompas.com/read/2024/09/19/pilkada", "https://kompas.com/read/2024/09/19/pilkada"),
-        ("http://kompas.com/read/2024/09/19/pilkada/", "https://kompas.com/read/2024/09/19/pilkada"),
-        ("https://m.kompas.com/read/2024/09/19/pilkada?utm_source=wa&utm_medium=share",
-         "https://kompas.com/read/2024/09/19/pilkada"),
-        ("https://amp.kompas.com/read/2024/09/19/pilkada", "https://kompas.com/read/2024/09/19/pilkada"),
-        ("https://kompas.com/read/2024/09/19/pilkada/amp", "https://kompas.com/read/2024/09/19/pilkada"),
-        ("https://kompas.com/read/2024/09/19/pilkada?page=all#komentar",
-         "https://kompas.com/read/2024/09/19/pilkada"),
-        ("HTTPS://KOMPAS.COM:443/read/2024/09/19/pilkada?fbclid=abc",
-         "https://kompas.com/read/2024/09/19/pilkada"),
+        (
+            "https://www.kompas.com/read/2024/09/19/pilkada",
+            "https://kompas.com/read/2024/09/19/pilkada",
+        ),
+        (
+            "http://kompas.com/read/2024/09/19/pilkada/",
+            "https://kompas.com/read/2024/09/19/pilkada",
+        ),
+        (
+            "https://m.kompas.com/read/2024/09/19/pilkada?utm_source=wa&utm_medium=share",
+            "https://kompas.com/read/2024/09/19/pilkada",
+        ),
+        (
+            "https://amp.kompas.com/read/2024/09/19/pilkada",
+            "https://kompas.com/read/2024/09/19/pilkada",
+        ),
+        (
+            "https://kompas.com/read/2024/09/19/pilkada/amp",
+            "https://kompas.com/read/2024/09/19/pilkada",
+        ),
+        (
+            "https://kompas.com/read/2024/09/19/pilkada?page=all#komentar",
+            "https://kompas.com/read/2024/09/19/pilkada",
+        ),
+        (
+            "HTTPS://KOMPAS.COM:443/read/2024/09/19/pilkada?fbclid=abc",
+            "https://kompas.com/read/2024/09/19/pilkada",
+        ),
     ],
 )
 def test_variants_normalise_to_one_url(variant: str, canonical: str) -> None:
@@ -25,7 +43,9 @@ def test_variants_normalise_to_one_url(variant: str, canonical: str) -> None:
 
 
 def test_meaningful_query_parameters_survive_sorted() -> None:
-    assert normalise_url("https://x.id/berita?b=2&a=1&utm_campaign=z") == "https://x.id/berita?a=1&b=2"
+    assert (
+        normalise_url("https://x.id/berita?b=2&a=1&utm_campaign=z") == "https://x.id/berita?a=1&b=2"
+    )
     assert normalise_url("https://x.id/berita?page=2") != normalise_url("https://x.id/berita")
 
 

@@ -42,7 +42,10 @@ def test_keyset_after_builds_lexicographic_condition() -> None:
 
 def test_engine_filters_cover_every_field() -> None:
     f = DocumentFilters(
-        topics=(Topic.APK,), kinds=(Kind.PENCEGAHAN,), places=("31.71",), sources=("A",),
+        topics=(Topic.APK,),
+        kinds=(Kind.PENCEGAHAN,),
+        places=("31.71",),
+        sources=("A",),
         date_from=datetime(2024, 1, 1, tzinfo=UTC),
     )
     assert document_filters(f) == [

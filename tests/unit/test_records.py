@@ -33,16 +33,25 @@ def test_iso_week_uses_jakarta_time() -> None:
 
 def test_place_ancestry() -> None:
     assert place_ancestry(["31.71.01.1001", "32.73"]) == [
-        "31", "31.71", "31.71.01", "31.71.01.1001", "32", "32.73"
+        "31",
+        "31.71",
+        "31.71.01",
+        "31.71.01.1001",
+        "32",
+        "32.73",
     ]
     assert place_ancestry([]) == []
 
 
 def test_document_record_round_trip_and_derived_fields() -> None:
     doc = Document(
-        url="https://x.id/a", source="X", title="Judul", body="Isi",
+        url="https://x.id/a",
+        source="X",
+        title="Judul",
+        body="Isi",
         published_at=datetime(2024, 9, 16, 3, tzinfo=UTC),
-        fetched_at=datetime(2024, 9, 16, 4, tzinfo=UTC), places=["31.71.01"],
+        fetched_at=datetime(2024, 9, 16, 4, tzinfo=UTC),
+        places=["31.71.01"],
         classification=Classification(topics=[Topic.APK], kind=Kind.PENCEGAHAN),
     )
     rec = document_record(doc)
