@@ -42,11 +42,15 @@ class ProcessReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "claimed": self.claimed, "stored": self.stored, "classified": self.classified,
-            "released": self.released, "recovered_claims": self.recovered_claims,
+            "claimed": self.claimed,
+            "stored": self.stored,
+            "classified": self.classified,
+            "released": self.released,
+            "recovered_claims": self.recovered_claims,
             "parked": [{"item": n, "reason": r} for n, r in self.parked],
             "annotate_errors": [{"id": i, "error": e} for i, e in self.annotate_errors],
-            "store_unavailable": self.store_unavailable, "pending_after": self.pending_after,
+            "store_unavailable": self.store_unavailable,
+            "pending_after": self.pending_after,
         }
 
 
@@ -67,7 +71,9 @@ def parse_spooled(text: str) -> Document:
         raise ValueError(f"invalid document: {exc}") from exc
 
 
-def apply_annotation(doc: Document, annotation: dict[str, Any], model_version: str | None) -> Document:
+def apply_annotation(
+    doc: Document, annotation: dict[str, Any], model_version: str | None
+) -> Document:
     """Document with the annotator's labels (pure); ValueError on labels outside the guide."""
     if "error" in annotation:
         raise ValueError(str(annotation["error"]))
@@ -91,14 +97,14 @@ def apply_annotation(doc: Document, annotation: dict[str, Any], model_version: s
     return doc.model_copy(update=update)
 
 
-def _annotate(
-    docs: list[Document], annotator: Annotator, report: ProcessReport
-) -> list[Document]:
+def _annotate(docs: list[Document], annotator: Annotator, report: ProcessReport) -> list[Document]:
     records = [{"id": d.id, "title": d.title, "text": d.body} for d in docs]
     try:
         results = annotator.annotate(records)
-    except Exception as exc:  # noqa: BLE001 - a broken model must not block ingestion
-        log.warning("annotator failed on %d documents; storing them unclassified: %s", len(docs), exc)
+    except Exception as exc:
+        log.warning(
+            "annotator failed on %d documents; storing them unclassified: %s", len(docs), exc
+        )
         report.annotate_errors.extend((d.id, f"annotator failed: {exc}") for d in docs)
         return docs
     by_id = {str(r.get("id")): r for r in results if isinstance(r, dict)}

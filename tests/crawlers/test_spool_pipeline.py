@@ -1,0 +1,185 @@
+"""The durable hand-off: nothing is lost when the store or the process dies."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawlers.spool import Spool
+from index.contract import DocumentFilters, SearchQuery
+from index.engine_client import EngineClient
+from index.engine_store import SearchEngineStore
+from index.sqlite_store import SqliteStore
+from pantau.pipeline import apply_annotation, parse_spooled, process_spool
+from pantau.schemas import Document, Kind, Topic
+from pantau.settings import Settings
+
+
+def make_doc(n: int, body: str | None = None) -> Document:
+    return Document(
+        url=f"https://contoh.id/berita/{n}",
+        source="Contoh",
+        title=f"Judul {n}",
+        body=body or f"Isi berita nomor {n} tentang pengawasan Pilkada di Jakarta Pusat.",
+        fetched_at=datetime(2024, 11, 20, 3, 0, tzinfo=UTC),
+    )
+
+
+def spool_docs(spool: Spool, docs: list[Document]) -> None:
+    for doc in docs:
+        spool.put({"document": doc.model_dump(mode="json")}, doc.id, "test")
+
+
+@pytest.fixture()
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path)
+
+
+def test_spooled_documents_reach_the_store_once(settings: Settings, tmp_path: Path) -> None:
+    spool = Spool(settings.resolved_spool_dir())
+    docs = [make_doc(i) for i in range(5)]
+    spool_docs(spool, [*docs, docs[0]])  # a re-crawl spooled the same page twice
+    store = SqliteStore(tmp_path / "s.sqlite3")
+    store.init()
+    report = process_spool(settings, store, batch_size=2)
+    assert report.claimed == 6 and report.stored == 6 and not report.parked  # upserts, idempotent
+    assert spool.pending_count() == 0
+    assert store.search_documents(SearchQuery()).total == 5
+    assert store.get_document(docs[3].id) == docs[3]
+    assert store.get_document(docs[3].id).classification is None  # type: ignore[union-attr]
+    store.close()
+
+
+def test_bad_items_are_parked_with_reasons(settings: Settings, tmp_path: Path) -> None:
+    spool = Spool(settings.resolved_spool_dir())
+    spool_docs(spool, [make_doc(1), make_doc(2, body="kata " * 200)])
+    (spool.pending / "00000000000000000001-rusak.json").write_text("{not json")
+    store = SqliteStore(tmp_path / "s.sqlite3", max_document_bytes=500)
+    store.init()
+    report = process_spool(settings, store)
+    assert report.stored == 1
+    reasons = dict(report.parked)
+    assert len(reasons) == 2
+    assert any("not JSON" in r for r in reasons.values())
+    assert any("limit" in r for r in reasons.values())
+    parked = list(spool.parked_items())
+    assert len(parked) == 2 and all(reason for _, reason in parked)
+    store.close()
+
+
+def test_unreachable_store_keeps_everything_in_the_spool(settings: Settings) -> None:
+    spool = Spool(settings.resolved_spool_dir())
+    spool_docs(spool, [make_doc(i) for i in range(3)])
+    store = SearchEngineStore(
+        EngineClient("http://127.0.0.1:9", "opensearch", timeout=1),
+        prefix="t",
+        max_retries=0,
+        initial_backoff=0.01,
+    )
+    report = process_spool(settings, store)
+    assert report.store_unavailable and report.stored == 0
+    assert report.pending_after == 3 and spool.pending_count() == 3
+    assert not any(spool.claims.iterdir())
+
+
+def test_claims_of_a_dead_process_are_recovered(settings: Settings, tmp_path: Path) -> None:
+    spool = Spool(settings.resolved_spool_dir())
+    spool_docs(spool, [make_doc(i) for i in range(4)])
+    # A real process claims two items and dies without acking them.
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[2]); from pathlib import Path;"
+        "from crawlers.spool import Spool; s = Spool(Path(sys.argv[1])); s.claim(2);"
+        "import os; os._exit(1)"
+    )
+    root = str(Path(__file__).resolve().parents[2])
+    subprocess.run(
+        [sys.executable, "-c", code, str(settings.resolved_spool_dir()), root], check=False
+    )
+    assert spool.pending_count() == 2
+    store = SqliteStore(tmp_path / "s.sqlite3")
+    store.init()
+    report = process_spool(settings, store)
+    assert report.recovered_claims == 2 and report.stored == 4
+    store.close()
+
+
+def test_atomic_writes_leave_no_partial_files(settings: Settings) -> None:
+    spool = Spool(settings.resolved_spool_dir())
+    path = spool.put({"document": make_doc(1).model_dump(mode="json")}, "u1", "test")
+    assert json.loads(path.read_text())["origin"] == "test"
+    assert not list(spool.tmp.iterdir())
+    assert parse_spooled(path.read_text()) == make_doc(1)
+
+
+class RecordingAnnotator:
+    """Speaks the annotator contract of nlp/ (records in, labels out)."""
+
+    model_version = "uji-1"
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, Any]] = []
+
+    def annotate(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        self.seen.extend(records)
+        out: list[dict[str, Any]] = []
+        for record in records:
+            if "nomor 2" in record["text"]:
+                out.append({"id": record["id"], "error": "text too short"})
+            else:
+                out.append(
+                    {
+                        "id": record["id"],
+                        "topics": ["netralitas_asn"],
+                        "kind": "pencegahan",
+                        "places": ["31.71"],
+                        "language": "id",
+                        "scores": {"topics": {"netralitas_asn": 0.91}, "kind": {"pencegahan": 0.8}},
+                    }
+                )
+        return out
+
+
+def test_annotations_become_classifications(settings: Settings, tmp_path: Path) -> None:
+    spool = Spool(settings.resolved_spool_dir())
+    spool_docs(spool, [make_doc(1), make_doc(2)])
+    store = SqliteStore(tmp_path / "s.sqlite3")
+    store.init()
+    annotator = RecordingAnnotator()
+    report = process_spool(settings, store, annotator)
+    assert report.stored == 2 and report.classified == 1 and len(report.annotate_errors) == 1
+    assert set(annotator.seen[0]) == {"id", "title", "text"}
+    classified = store.get_document(make_doc(1).id)
+    assert classified is not None and classified.classification is not None
+    assert classified.classification.topics == [Topic.NETRALITAS_ASN]
+    assert classified.classification.kind is Kind.PENCEGAHAN
+    assert classified.classification.model_version == "uji-1"
+    assert classified.places == ["31.71"]
+    page = store.search_documents(
+        SearchQuery(filters=DocumentFilters(topics=(Topic.NETRALITAS_ASN,)))
+    )
+    assert page.total == 1
+    unclassified = store.get_document(make_doc(2).id)
+    assert unclassified is not None and unclassified.classification is None
+    store.close()
+
+
+def test_labels_outside_the_guide_are_refused() -> None:
+    with pytest.raises(ValueError, match="annotation guide"):
+        apply_annotation(make_doc(1), {"id": "x", "topics": ["cuaca"], "kind": "lainnya"}, None)
+
+
+def test_spool_survives_a_pid_that_is_still_alive(settings: Settings) -> None:
+    spool = Spool(settings.resolved_spool_dir())
+    spool_docs(spool, [make_doc(1)])
+    other = Spool(settings.resolved_spool_dir())
+    other._claim_dir = other.claims / f"{os.getppid()}-live"  # a live process's claim folder
+    other._claim_dir.mkdir()
+    assert len(other.claim(1)) == 1
+    assert spool.recover_stale_claims() == 0  # never steal from a running processor
