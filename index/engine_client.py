@@ -200,9 +200,7 @@ class EngineClient:
     def bulk(self, operations: list[dict[str, Any]], refresh: str | None = None) -> Any:
         params = {"refresh": refresh} if refresh else None
         if self.flavor == ELASTICSEARCH:
-            return self._call(
-                lambda: self._es.bulk(operations=operations, refresh=refresh).body
-            )
+            return self._call(lambda: self._es.bulk(operations=operations, refresh=refresh).body)
         return self._call(lambda: self._os.bulk(body=operations, params=params))
 
 

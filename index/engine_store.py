@@ -53,12 +53,10 @@ from index.records import (
     format_ts,
     incident_from_record,
     incident_record,
-    new_audit_id,
     parse_ts,
 )
+from index.workflow import alert_with_status, audit_entry, incident_with_status, merged_incident
 from pantau.schemas import (
-    ALERT_TRANSITIONS,
-    INCIDENT_TRANSITIONS,
     Alert,
     AlertStatus,
     AuditEntry,
@@ -66,7 +64,6 @@ from pantau.schemas import (
     Incident,
     IncidentStatus,
     Topic,
-    check_transition,
     utcnow,
 )
 from pantau.settings import Settings, StoreBackend
@@ -341,18 +338,7 @@ class SearchEngineStore(Store):
         to_status: str | None = None,
         note: str | None = None,
     ) -> None:
-        at = utcnow()
-        entry = AuditEntry(
-            id=new_audit_id(at),
-            entity_type=entity_type,
-            entity_id=entity_id,
-            action=action,
-            actor=actor,
-            from_status=from_status,
-            to_status=to_status,
-            note=note,
-            at=at,
-        )
+        entry = audit_entry(entity_type, entity_id, action, actor, from_status, to_status, note)
         # op_type=create: an audit record is never overwritten.
         self._put("audit", audit_record(entry), create=True)
 
@@ -448,14 +434,8 @@ class SearchEngineStore(Store):
             self._audit("incident", incident.id, "created", actor, to_status=incident.status.value)
             return incident
         stored = incident_from_record(found["_source"])
-        merged = incident.model_copy(
-            update={
-                "status": stored.status,
-                "created_at": stored.created_at,
-                "updated_at": utcnow(),
-            }
-        )
-        if merged.model_dump(exclude={"updated_at"}) == stored.model_dump(exclude={"updated_at"}):
+        merged = merged_incident(stored, incident)
+        if merged is None:
             return stored
         self._put(
             "incidents", incident_record(merged), seq=(found["_seq_no"], found["_primary_term"])
@@ -503,8 +483,7 @@ class SearchEngineStore(Store):
         if found is None:
             raise NotFound(f"incident {incident_id!r} does not exist")
         stored = incident_from_record(found["_source"])
-        check_transition(INCIDENT_TRANSITIONS, stored.status, status)
-        updated = stored.model_copy(update={"status": status, "updated_at": utcnow()})
+        updated = incident_with_status(stored, status)
         self._put(
             "incidents", incident_record(updated), seq=(found["_seq_no"], found["_primary_term"])
         )
@@ -558,11 +537,7 @@ class SearchEngineStore(Store):
         if found is None:
             raise NotFound(f"alert {alert_id!r} does not exist")
         stored = alert_from_record(found["_source"])
-        check_transition(ALERT_TRANSITIONS, stored.status, status)
-        update: dict[str, Any] = {"status": status, "updated_at": utcnow()}
-        if assignee is not None:
-            update["assignee"] = assignee
-        updated = stored.model_copy(update=update)
+        updated = alert_with_status(stored, status, assignee)
         self._put("alerts", alert_record(updated), seq=(found["_seq_no"], found["_primary_term"]))
         self._audit(
             "alert", alert_id, "status_changed", actor, stored.status.value, status.value, note

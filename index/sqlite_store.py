@@ -42,7 +42,6 @@ from index.records import (
     format_ts,
     incident_from_record,
     incident_record,
-    new_audit_id,
     parse_ts,
 )
 from index.sqlite_sql import (
@@ -55,9 +54,8 @@ from index.sqlite_sql import (
     where,
 )
 from index.textquery import analyze, parse_query
+from index.workflow import alert_with_status, audit_entry, incident_with_status, merged_incident
 from pantau.schemas import (
-    ALERT_TRANSITIONS,
-    INCIDENT_TRANSITIONS,
     Alert,
     AlertStatus,
     AuditEntry,
@@ -65,7 +63,6 @@ from pantau.schemas import (
     Incident,
     IncidentStatus,
     Topic,
-    check_transition,
     utcnow,
 )
 
@@ -375,18 +372,7 @@ class SqliteStore(Store):
         to_status: str | None = None,
         note: str | None = None,
     ) -> None:
-        at = utcnow()
-        entry = AuditEntry(
-            id=new_audit_id(at),
-            entity_type=entity_type,
-            entity_id=entity_id,
-            action=action,
-            actor=actor,
-            from_status=from_status,
-            to_status=to_status,
-            note=note,
-            at=at,
-        )
+        entry = audit_entry(entity_type, entity_id, action, actor, from_status, to_status, note)
         rec = audit_record(entry)
         db.execute(
             "INSERT INTO audit (id, entity_type, entity_id, at, record) VALUES (?, ?, ?, ?, ?)",
@@ -427,21 +413,12 @@ class SqliteStore(Store):
                     db, "incident", incident.id, "created", actor, to_status=incident.status.value
                 )
                 return incident
-            # The analyst owns the status and the creation time; the pipeline owns the rest.
-            merged = incident.model_copy(
-                update={
-                    "status": stored.status,
-                    "created_at": stored.created_at,
-                    "updated_at": utcnow(),
-                }
-            )
-            if merged.model_dump(exclude={"updated_at"}) != stored.model_dump(
-                exclude={"updated_at"}
-            ):
-                self._write_incident(db, merged)
-                self._audit(db, "incident", incident.id, "updated", actor)
-                return merged
-            return stored
+            merged = merged_incident(stored, incident)
+            if merged is None:
+                return stored
+            self._write_incident(db, merged)
+            self._audit(db, "incident", incident.id, "updated", actor)
+            return merged
 
     def get_incident(self, incident_id: str) -> Incident:
         with self._lock:
@@ -495,8 +472,7 @@ class SqliteStore(Store):
             stored = self._incident_or_none(db, incident_id)
             if stored is None:
                 raise NotFound(f"incident {incident_id!r} does not exist")
-            check_transition(INCIDENT_TRANSITIONS, stored.status, status)
-            updated = stored.model_copy(update={"status": status, "updated_at": utcnow()})
+            updated = incident_with_status(stored, status)
             self._write_incident(db, updated)
             self._audit(
                 db,
@@ -571,11 +547,7 @@ class SqliteStore(Store):
             stored = self._alert_or_none(db, alert_id)
             if stored is None:
                 raise NotFound(f"alert {alert_id!r} does not exist")
-            check_transition(ALERT_TRANSITIONS, stored.status, status)
-            update: dict[str, Any] = {"status": status, "updated_at": utcnow()}
-            if assignee is not None:
-                update["assignee"] = assignee
-            updated = stored.model_copy(update=update)
+            updated = alert_with_status(stored, status, assignee)
             self._write_alert(db, updated)
             self._audit(
                 db,
