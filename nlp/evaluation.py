@@ -1,0 +1,225 @@
+"""Metrics for the classifier (pure functions over label arrays) and their text tables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nlp.dataset import KINDS, TOPICS, Example
+
+# Thresholds are searched on dev in this range; the extremes overfit a small dev set.
+THRESHOLD_GRID = tuple(round(x, 2) for x in np.arange(0.1, 0.96, 0.05))
+
+
+@dataclass(frozen=True)
+class LabelScore:
+    label: str
+    precision: float
+    recall: float
+    f1: float
+    support: int
+    predicted: int
+
+
+@dataclass
+class Report:
+    topics: list[LabelScore]
+    kinds: list[LabelScore]
+    topic_micro_f1: float
+    topic_macro_f1: float
+    topic_micro_precision: float
+    topic_micro_recall: float
+    kind_macro_f1: float
+    kind_accuracy: float
+    confusion: list[list[int]]  # rows: true kind, columns: predicted kind (KINDS order)
+    texts: int
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    """Precision, recall, F1; 0 where undefined (no predictions or no positives)."""
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def topic_predictions(
+    topic_probs: np.ndarray,
+    kind_probs: np.ndarray,
+    thresholds: Mapping[str, float],
+    lainnya_threshold: float | None = None,
+) -> np.ndarray:
+    """0/1 topic matrix from probabilities (the same rule as ``classifier.decide``)."""
+    limits = np.asarray([thresholds[t] for t in TOPICS], dtype=np.float32)[None, :]
+    if lainnya_threshold is not None and len(kind_probs):
+        is_lainnya = kind_probs.argmax(axis=1) == KINDS.index("lainnya")
+        limits = np.where(is_lainnya[:, None], np.maximum(limits, lainnya_threshold), limits)
+    return (topic_probs >= limits).astype(np.int64)
+
+
+def score_report(
+    true_topics: np.ndarray, pred_topics: np.ndarray, true_kinds: np.ndarray, pred_kinds: np.ndarray
+) -> Report:
+    true_topics = np.asarray(true_topics).astype(np.int64)
+    pred_topics = np.asarray(pred_topics).astype(np.int64)
+    topics: list[LabelScore] = []
+    tp_all = fp_all = fn_all = 0
+    for j, label in enumerate(TOPICS):
+        t, p = true_topics[:, j], pred_topics[:, j]
+        tp = int(((t == 1) & (p == 1)).sum())
+        fp = int(((t == 0) & (p == 1)).sum())
+        fn = int(((t == 1) & (p == 0)).sum())
+        tp_all, fp_all, fn_all = tp_all + tp, fp_all + fp, fn_all + fn
+        precision, recall, f1 = prf(tp, fp, fn)
+        topics.append(LabelScore(label, precision, recall, f1, int(t.sum()), int(p.sum())))
+    micro_p, micro_r, micro_f1 = prf(tp_all, fp_all, fn_all)
+    confusion = np.zeros((len(KINDS), len(KINDS)), dtype=np.int64)
+    for t_k, p_k in zip(true_kinds, pred_kinds, strict=True):
+        confusion[int(t_k), int(p_k)] += 1
+    kinds: list[LabelScore] = []
+    for j, label in enumerate(KINDS):
+        tp = int(confusion[j, j])
+        fp = int(confusion[:, j].sum()) - tp
+        fn = int(confusion[j, :].sum()) - tp
+        precision, recall, f1 = prf(tp, fp, fn)
+        kinds.append(LabelScore(label, precision, recall, f1, int(confusion[j, :].sum()), tp + fp))
+    n = len(true_kinds)
+    return Report(
+        topics=topics,
+        kinds=kinds,
+        topic_micro_f1=micro_f1,
+        topic_macro_f1=float(np.mean([s.f1 for s in topics])),
+        topic_micro_precision=micro_p,
+        topic_micro_recall=micro_r,
+        kind_macro_f1=float(np.mean([s.f1 for s in kinds])),
+        kind_accuracy=float(np.trace(confusion) / n) if n else 0.0,
+        confusion=confusion.tolist(),
+        texts=n,
+    )
+
+
+def evaluate_arrays(
+    true_topics: np.ndarray,
+    topic_probs: np.ndarray,
+    true_kinds: np.ndarray,
+    kind_probs: np.ndarray,
+    thresholds: Mapping[str, float],
+    lainnya_threshold: float | None = None,
+) -> Report:
+    pred_topics = topic_predictions(topic_probs, kind_probs, thresholds, lainnya_threshold)
+    pred_kinds = kind_probs.argmax(axis=1) if len(kind_probs) else np.zeros(0, dtype=np.int64)
+    return score_report(true_topics, pred_topics, true_kinds, pred_kinds)
+
+
+def tune_thresholds(
+    true_topics: np.ndarray, topic_probs: np.ndarray, grid: Sequence[float] = THRESHOLD_GRID
+) -> dict[str, float]:
+    """Per topic, the threshold on ``grid`` with the best dev F1 (ties: the one nearest 0.5).
+
+    A topic without positives in dev keeps 0.5: there is nothing to tune on.
+    """
+    out: dict[str, float] = {}
+    for j, label in enumerate(TOPICS):
+        truth = true_topics[:, j] >= 0.5
+        if not truth.any():
+            out[label] = 0.5
+            continue
+        best: tuple[float, float, float] | None = None
+        for th in grid:
+            pred = topic_probs[:, j] >= th
+            tp = int((truth & pred).sum())
+            fp = int((~truth & pred).sum())
+            fn = int((truth & ~pred).sum())
+            f1 = prf(tp, fp, fn)[2]
+            key = (round(f1, 6), -abs(th - 0.5), th)
+            if best is None or key > best:
+                best = key
+        assert best is not None
+        out[label] = float(best[2])
+    return out
+
+
+def format_report(report: Report, title: str) -> str:
+    """Markdown tables: per-topic and per-kind P/R/F1, summary figures and the kind confusion."""
+    lines = [f"### {title} ({report.texts} texts)", ""]
+    lines += [
+        "| topic | precision | recall | F1 | support | predicted |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in report.topics:
+        lines.append(
+            f"| {s.label} | {s.precision:.3f} | {s.recall:.3f} | {s.f1:.3f} | "
+            f"{s.support} | {s.predicted} |"
+        )
+    lines.append(
+        f"| **micro** | {report.topic_micro_precision:.3f} | {report.topic_micro_recall:.3f} | "
+        f"**{report.topic_micro_f1:.3f}** | | |"
+    )
+    lines.append(f"| **macro** | | | {report.topic_macro_f1:.3f} | | |")
+    lines += [
+        "",
+        "| kind | precision | recall | F1 | support | predicted |",
+        "|---|---|---|---|---|---|",
+    ]
+    for s in report.kinds:
+        lines.append(
+            f"| {s.label} | {s.precision:.3f} | {s.recall:.3f} | {s.f1:.3f} | "
+            f"{s.support} | {s.predicted} |"
+        )
+    lines.append(f"| **macro** | | | **{report.kind_macro_f1:.3f}** | | |")
+    lines.append(f"| accuracy | | | {report.kind_accuracy:.3f} | | |")
+    lines += ["", "Kind confusion (rows: true, columns: predicted)", ""]
+    lines.append("| true \\ predicted | " + " | ".join(KINDS) + " |")
+    lines.append("|---" * (len(KINDS) + 1) + "|")
+    for label, row in zip(KINDS, report.confusion, strict=True):
+        lines.append(f"| {label} | " + " | ".join(str(v) for v in row) + " |")
+    for key, value in report.extra.items():
+        lines.append(f"\n{key}: {value:.3f}")
+    return "\n".join(lines)
+
+
+def evaluate_examples(annotator: Any, examples: Sequence[Example]) -> Report:
+    """Run the loaded classifier over ``examples`` (the full forward path used in service)."""
+    from nlp.classifier import predict_ids, tokenize
+    from nlp.dataset import label_vectors, prepare_text
+
+    config = annotator.config
+    texts = [prepare_text(e.text, e.title) for e in examples]
+    ids = tokenize(annotator.tokenizer, texts, config.max_length)
+    topic_p, kind_p = predict_ids(
+        annotator.model,
+        ids,
+        int(annotator.tokenizer.pad_token_id),
+        annotator.max_tokens,
+        annotator.max_batch,
+    )
+    pairs = [label_vectors(e) for e in examples]
+    true_topics = np.asarray([p[0] for p in pairs], dtype=np.float32).reshape(-1, len(TOPICS))
+    true_kinds = np.asarray([p[1] for p in pairs], dtype=np.int64)
+    report = evaluate_arrays(
+        true_topics,
+        topic_p,
+        true_kinds,
+        kind_p,
+        config.topic_thresholds,
+        config.lainnya_topic_threshold,
+    )
+    for register in ("news", "post"):
+        rows = [i for i, e in enumerate(examples) if e.register == register]
+        if not rows:
+            continue
+        sub = evaluate_arrays(
+            true_topics[rows],
+            topic_p[rows],
+            true_kinds[rows],
+            kind_p[rows],
+            config.topic_thresholds,
+            config.lainnya_topic_threshold,
+        )
+        report.extra[f"{register} ({len(rows)} texts) topic micro-F1"] = sub.topic_micro_f1
+        report.extra[f"{register} ({len(rows)} texts) kind macro-F1"] = sub.kind_macro_f1
+    return report

@@ -1,0 +1,225 @@
+"""The annotator: one loaded classifier that labels records the way the stable interface says.
+
+``load_annotator(settings)`` loads the base encoder, overlays the shipped delta
+and opens the gazetteer and the language identifier, once per process (later
+calls with the same paths return the same object). ``annotate`` takes
+``{"id", "title"?, "text"}`` dicts and returns one dict per input, in order:
+
+``{"id", "topics", "kind", "places", "place_names", "language", "severity",
+"scores": {"topics": {...}, "kind": {...}}}`` or, for input that cannot be
+classified (missing/non-string text, binary content, nothing left after
+cleaning), ``{"id", "error", "language"}``. It never raises for bad records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nlp.classifier import (
+    WEIGHTS_FILE,
+    ClassifierConfig,
+    TopicKindModel,
+    build_model,
+    decide,
+    predict_ids,
+    tokenize,
+)
+from nlp.dataset import prepare_text
+from nlp.language import UNDETERMINED, detect_language, looks_binary
+from nlp.severity import derive_severity
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
+    from nlp.places import Gazetteer
+    from pantau.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Messages a person may read in the output (Bahasa Indonesia).
+ERR_NO_TEXT = "teks tidak ada atau bukan string"
+ERR_BINARY = "isi biner, bukan teks"
+ERR_EMPTY = "teks kosong setelah dibersihkan"
+
+
+# Words without which a text cannot be about the election or its supervision. The
+# optional pre-filter sends texts without any of them straight to ``lainnya``;
+# its recall on relevant corpus texts is measured by bench/classify_bench.py.
+_ELECTION_TERMS = re.compile(
+    r"(pilkada|pilwalkot|pilbup|pilgub|pilkades|pemilu|pemilihan|pilpres|pileg|coblos|"
+    r"paslon|calon|cagub|cawagub|cabup|cawabup|cawalkot|cawawalkot|capres|caleg|kandidat|"
+    r"kampanye|timses|tim sukses|relawan|bawaslu|panwas|kpu|kpps|ppk\b|pps\b|pkd\b|ptps|"
+    r"dkpp|gakkumdu|tps\b|dpt|dps\b|pemilih|coklit|surat suara|kotak suara|rekapitulasi|"
+    r"\bsuara\b|netral|\basn\b|pns\b|baliho|spanduk|apk\b|alat peraga|politik uang|"
+    r"serangan fajar|money politic|amplop|sembako|hoaks|hoax|sara\b|nomor urut|no urut|"
+    r"\b0?[1-5] ?jari|debat|quick count|hitung cepat|pj\b|penjabat|pilih|nyoblos|"
+    r"pemenangan|penghitungan|kebencian|propam|kades|kepala desa|lurah|camat)",
+    re.IGNORECASE,
+)
+
+
+def election_relevant(text: str) -> bool:
+    """Cheap keyword pre-filter: False only for texts with no election word at all."""
+    return _ELECTION_TERMS.search(text) is not None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One record after validation: either text for the model or an error line."""
+
+    id: Any
+    title: str
+    raw: str
+    text: str
+    error: str | None
+    language: str
+
+
+def prepare_record(record: Any) -> Prepared:
+    """Validate and clean one input record (pure apart from the language model lookup)."""
+    if not isinstance(record, dict):
+        return Prepared(None, "", "", "", "record bukan objek JSON", UNDETERMINED)
+    rid = record.get("id")
+    title = record.get("title")
+    title = title if isinstance(title, str) else ""
+    raw = record.get("text")
+    if not isinstance(raw, str):
+        return Prepared(rid, title, "", "", ERR_NO_TEXT, UNDETERMINED)
+    if looks_binary(raw) or looks_binary(title):
+        return Prepared(rid, title, raw, "", ERR_BINARY, UNDETERMINED)
+    text = prepare_text(raw, title)
+    if not text.strip():
+        return Prepared(rid, title, raw, "", ERR_EMPTY, UNDETERMINED)
+    language = detect_language(f"{title}\n{raw}" if title else raw).code
+    return Prepared(rid, title, raw, text, None, language)
+
+
+class Annotator:
+    """Holds the model, tokenizer and gazetteer; ``annotate`` serialises model calls (a lock)."""
+
+    def __init__(
+        self,
+        model: TopicKindModel,
+        tokenizer: PreTrainedTokenizerBase,
+        config: ClassifierConfig,
+        gazetteer: Gazetteer | None,
+        model_version: str,
+        # Measured on 2 cores: bigger batches do not speed up CPU inference
+        # (already compute-bound) but raise peak memory.
+        max_tokens: int = 2048,
+        max_batch: int = 32,
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.config = config
+        self.gazetteer = gazetteer
+        self.model_version = model_version
+        self.max_tokens = max_tokens
+        self.max_batch = max_batch
+        self._lock = threading.Lock()
+
+    def annotate(
+        self, records: Sequence[Any], progress: Callable[[int], None] | None = None
+    ) -> list[dict[str, Any]]:
+        prepared = [prepare_record(r) for r in records]
+        todo = [i for i, p in enumerate(prepared) if p.error is None]
+        ids = tokenize(self.tokenizer, [prepared[i].text for i in todo], self.config.max_length)
+        with self._lock:
+            topic_p, kind_p = predict_ids(
+                self.model,
+                ids,
+                int(self.tokenizer.pad_token_id),
+                self.max_tokens,
+                self.max_batch,
+                progress=progress,
+            )
+        out: list[dict[str, Any]] = []
+        row_of = {i: row for row, i in enumerate(todo)}
+        for i, p in enumerate(prepared):
+            if p.error is not None:
+                out.append({"id": p.id, "error": p.error, "language": p.language})
+                if progress is not None:
+                    progress(1)
+                continue
+            row = row_of[i]
+            decision = decide(topic_p[row], kind_p[row], self.config)
+            places = self._places(p)
+            out.append(
+                {
+                    "id": p.id,
+                    "topics": decision.topics,
+                    "kind": decision.kind,
+                    "places": [m.code for m in places],
+                    "place_names": [m.name for m in places],
+                    "language": p.language,
+                    "severity": derive_severity(decision.kind, decision.topics, p.text).value,
+                    "scores": {"topics": decision.topic_scores, "kind": decision.kind_scores},
+                }
+            )
+        return out
+
+    def _places(self, p: Prepared) -> list[Any]:
+        from nlp.places import tag_places
+        from nlp.text import clean_text
+
+        if self.gazetteer is None:
+            return []
+        try:
+            return tag_places(clean_text(p.raw), title=p.title or None, gazetteer=self.gazetteer)
+        except Exception:  # a gazetteer bug must not lose the labels
+            log.exception("place tagging failed for %r", p.id)
+            return []
+
+
+def model_version_of(delta_dir: Path) -> str:
+    digest = hashlib.sha256((delta_dir / WEIGHTS_FILE).read_bytes()).hexdigest()
+    return f"pantau-e5s-{digest[:12]}"
+
+
+def resolve_base_dir(settings: Settings) -> Path:
+    """The base encoder folder, built on first use.
+
+    The vocabulary-trimmed copy: same vectors for Indonesian text, less memory.
+    """
+    from nlp.base_model import ensure_trimmed_base_model
+
+    return ensure_trimmed_base_model(settings)
+
+
+_CACHE: dict[tuple[str, str, int], Annotator] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def load_annotator(settings: Settings, with_places: bool = True) -> Annotator:
+    """Load once per process (keyed by model paths); heavy, so call at startup and inject."""
+    import torch
+
+    from nlp.base_model import load_base_model
+    from nlp.places import default_gazetteer
+
+    delta_dir = Path(settings.classifier_path)
+    if settings.torch_threads > 0:
+        torch.set_num_threads(settings.torch_threads)
+    base_dir = resolve_base_dir(settings)
+    key = (str(base_dir), str(delta_dir.resolve()), int(with_places))
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            return _CACHE[key]
+        encoder, tokenizer = load_base_model(base_dir)
+        model, config = build_model(encoder, delta_dir)
+        annotator = Annotator(
+            model,
+            tokenizer,
+            config,
+            default_gazetteer() if with_places else None,
+            model_version_of(delta_dir),
+        )
+        _CACHE[key] = annotator
+        return annotator

@@ -1,0 +1,395 @@
+"""Fine-tune the classifier's upper encoder layers and heads on the labelled corpus.
+
+CPU economy: the embeddings and the lower ``split_layer`` layers are frozen,
+so their output for a text never changes. It is computed once per text (one
+forward pass over the corpus, kept in an on-disk cache keyed by the text and
+the frozen base's fingerprint) and training runs only the upper layers and
+the heads, for several epochs, on those cached states. The result is the same
+network as a full forward pass with the lower layers frozen.
+
+Determinism: seeds for ``random``, numpy and torch are fixed and batches are
+formed by a seeded generator, so the same corpus and settings give the same
+weights up to floating-point nondeterminism of multithreaded kernels.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from nlp.classifier import (
+    ClassifierConfig,
+    TopicKindModel,
+    base_fingerprint,
+    pad_batch,
+    save_delta,
+    tokenize,
+)
+from nlp.dataset import (
+    KINDS,
+    TOPICS,
+    Example,
+    corpus_hash,
+    label_vectors,
+    prepare_text,
+    split_examples,
+)
+from nlp.evaluation import evaluate_arrays, tune_thresholds
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    split_layer: int = 9
+    epochs: int = 7
+    max_length: int = 512
+    lr_layers: float = 1.5e-4
+    lr_heads: float = 1e-2
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.1
+    max_batch: int = 16
+    max_tokens: int = 4096
+    dropout: float = 0.1
+    topic_loss_weight: float = 4.0
+    seed: int = 20241127
+    lainnya_topic_threshold: float = 0.9
+
+
+@dataclass
+class CachedText:
+    ids: list[int]
+    hidden: torch.Tensor  # (tokens, hidden) fp16, output of the frozen lower part
+
+
+def set_seeds(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def text_key(text: str, max_length: int) -> str:
+    return hashlib.sha256(f"{max_length}\x00{text}".encode()).hexdigest()[:32]
+
+
+class LowerCache:
+    """Output of the frozen layers per text, persisted so a retrain only encodes new texts."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.items: dict[str, CachedText] = {}
+        if path is not None and path.is_file():
+            raw = torch.load(str(path), weights_only=True)
+            self.items = {k: CachedText(list(v[0].tolist()), v[1]) for k, v in raw.items()}
+        self.dirty = False
+
+    def save(self) -> None:
+        if self.path is None or not self.dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        torch.save(
+            {k: (torch.tensor(v.ids, dtype=torch.int32), v.hidden) for k, v in self.items.items()},
+            str(tmp),
+        )
+        tmp.replace(self.path)
+        self.dirty = False
+
+    def fill(
+        self,
+        model: TopicKindModel,
+        tokenizer: PreTrainedTokenizerBase,
+        texts: Sequence[str],
+        max_length: int,
+        max_tokens: int = 8192,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[CachedText]:
+        keys = [text_key(t, max_length) for t in texts]
+        todo = sorted(
+            {k: t for k, t in zip(keys, texts, strict=True) if k not in self.items}.items()
+        )
+        if todo:
+            ids = tokenize(tokenizer, [t for _, t in todo], max_length)
+            from nlp.classifier import length_batches
+
+            done = 0
+            model.eval()
+            with torch.inference_mode():
+                for batch in length_batches([len(s) for s in ids], max_tokens, 64):
+                    input_ids, mask = pad_batch(
+                        [ids[i] for i in batch], int(tokenizer.pad_token_id)
+                    )
+                    hidden = model.lower(input_ids, mask).to(torch.float16)
+                    for row, i in enumerate(batch):
+                        n = len(ids[i])
+                        self.items[todo[i][0]] = CachedText(ids[i], hidden[row, :n].clone())
+                    done += len(batch)
+                    if progress is not None:
+                        progress(done, len(todo))
+            self.dirty = True
+        return [self.items[k] for k in keys]
+
+
+def cache_path(cache_dir: Path, base_dir: Path, fingerprint: str, split_layer: int) -> Path:
+    return cache_dir / f"{base_dir.name}-{fingerprint[:16]}-L{split_layer}.pt"
+
+
+def make_batches(
+    lengths: Sequence[int], max_batch: int, max_tokens: int, rng: random.Random
+) -> list[list[int]]:
+    """Shuffled batches of similar length: shuffle, sort within windows of 128, cut, shuffle."""
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    batches: list[list[int]] = []
+    for start in range(0, len(order), 128):
+        window = sorted(order[start : start + 128], key=lambda i: lengths[i])
+        current: list[int] = []
+        for i in window:
+            width = max([lengths[j] for j in current] + [lengths[i]])
+            if current and (len(current) >= max_batch or width * (len(current) + 1) > max_tokens):
+                batches.append(current)
+                current = []
+            current.append(i)
+        if current:
+            batches.append(current)
+    rng.shuffle(batches)
+    return batches
+
+
+def pad_hidden(items: Sequence[CachedText]) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(it.ids) for it in items)
+    dim = items[0].hidden.shape[-1]
+    hidden = torch.zeros((len(items), width, dim), dtype=torch.float32)
+    mask = torch.zeros((len(items), width), dtype=torch.long)
+    for row, it in enumerate(items):
+        n = len(it.ids)
+        hidden[row, :n] = it.hidden.to(torch.float32)
+        mask[row, :n] = 1
+    return hidden, mask
+
+
+def predict_cached(
+    model: TopicKindModel, items: Sequence[CachedText], max_tokens: int = 8192
+) -> tuple[np.ndarray, np.ndarray]:
+    from nlp.classifier import length_batches
+
+    topic = np.zeros((len(items), len(TOPICS)), dtype=np.float32)
+    kind = np.zeros((len(items), len(KINDS)), dtype=np.float32)
+    model.eval()
+    with torch.inference_mode():
+        for batch in length_batches([len(it.ids) for it in items], max_tokens, 64):
+            hidden, mask = pad_hidden([items[i] for i in batch])
+            t_logits, k_logits = model.upper(hidden, mask)
+            topic[batch] = torch.sigmoid(t_logits).numpy()
+            kind[batch] = torch.softmax(k_logits, dim=-1).numpy()
+    return topic, kind
+
+
+def kind_class_weights(kinds: Sequence[int]) -> torch.Tensor:
+    """Inverse square-root frequency, mean 1: imbalance matters but is not over-corrected."""
+    counts = np.bincount(np.asarray(kinds, dtype=np.int64), minlength=len(KINDS)).astype(np.float64)
+    weights = 1.0 / np.sqrt(np.maximum(counts, 1.0))
+    weights = weights / weights.mean()
+    return torch.tensor(weights, dtype=torch.float32)
+
+
+def topic_pos_weights(topics: np.ndarray, cap: float = 8.0) -> torch.Tensor:
+    """Square root of negatives per positive, per topic: rare topics are not ignored early on."""
+    pos = topics.sum(axis=0)
+    neg = topics.shape[0] - pos
+    weights = np.sqrt(np.maximum(neg, 1.0) / np.maximum(pos, 1.0))
+    return torch.tensor(np.clip(weights, 1.0, cap), dtype=torch.float32)
+
+
+@dataclass
+class TrainResult:
+    model: TopicKindModel
+    config: ClassifierConfig
+    history: list[dict[str, float]]
+    seconds: float
+
+
+def labels_of(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray]:
+    pairs = [label_vectors(e) for e in examples]
+    return (
+        np.asarray([p[0] for p in pairs], dtype=np.float32),
+        np.asarray([p[1] for p in pairs], dtype=np.int64),
+    )
+
+
+def train_classifier(
+    encoder: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    examples: Sequence[Example],
+    config: TrainConfig,
+    base_dir: Path,
+    cache_dir: Path | None = None,
+    report: Callable[[str], None] = log.info,
+) -> TrainResult:
+    """Train on the train split, pick the epoch and thresholds on dev; test stays untouched."""
+    started = time.perf_counter()
+    set_seeds(config.seed)
+    parts = split_examples(examples)
+    if not parts["train"] or not parts["dev"]:
+        raise ValueError("the corpus needs texts in both the train and the dev split")
+    model = TopicKindModel(encoder, config.split_layer, config.dropout)
+    fingerprint = base_fingerprint(encoder, config.split_layer)
+    cache = LowerCache(
+        cache_path(cache_dir, base_dir, fingerprint, config.split_layer) if cache_dir else None
+    )
+
+    def encode(items: Sequence[Example], name: str) -> list[CachedText]:
+        texts = [prepare_text(e.text, e.title) for e in items]
+        t0 = time.perf_counter()
+        out = cache.fill(model, tokenizer, texts, config.max_length)
+        report(
+            f"{name}: {len(items)} texts encoded by the frozen layers "
+            f"in {time.perf_counter() - t0:.0f} s"
+        )
+        return out
+
+    train_items = encode(parts["train"], "train")
+    dev_items = encode(parts["dev"], "dev")
+    cache.save()
+    train_topics, train_kinds = labels_of(parts["train"])
+    dev_topics, dev_kinds = labels_of(parts["dev"])
+
+    model.freeze_lower()
+    layer_params = [
+        p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("heads.")
+    ]
+    head_params = list(model.heads.parameters())
+    optimiser = torch.optim.AdamW(
+        [
+            {"params": layer_params, "lr": config.lr_layers},
+            {"params": head_params, "lr": config.lr_heads},
+        ],
+        weight_decay=config.weight_decay,
+    )
+    rng = random.Random(config.seed)
+    lengths = [len(it.ids) for it in train_items]
+    steps_per_epoch = len(
+        make_batches(lengths, config.max_batch, config.max_tokens, random.Random(0))
+    )
+    total_steps = steps_per_epoch * config.epochs
+    warmup = max(1, int(total_steps * config.warmup_fraction))
+
+    def lr_factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lr_factor)
+    bce = nn.BCEWithLogitsLoss(pos_weight=topic_pos_weights(train_topics))
+    ce = nn.CrossEntropyLoss(weight=kind_class_weights(train_kinds.tolist()))
+    topic_target = torch.from_numpy(train_topics)
+    kind_target = torch.from_numpy(train_kinds)
+
+    history: list[dict[str, float]] = []
+    best_score = -math.inf
+    best_state: dict[str, torch.Tensor] = {}
+    step = 0
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        t0 = time.perf_counter()
+        total = 0.0
+        batches = make_batches(lengths, config.max_batch, config.max_tokens, rng)
+        for batch in batches:
+            hidden, mask = pad_hidden([train_items[i] for i in batch])
+            index = torch.tensor(batch, dtype=torch.long)
+            t_logits, k_logits = model.upper(hidden, mask)
+            loss = config.topic_loss_weight * bce(t_logits, topic_target[index]) + ce(
+                k_logits, kind_target[index]
+            )
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(layer_params + head_params, 1.0)
+            optimiser.step()
+            scheduler.step()
+            step += 1
+            total += float(loss.detach())
+        topic_p, kind_p = predict_cached(model, dev_items)
+        dev = evaluate_arrays(dev_topics, topic_p, dev_kinds, kind_p, dict.fromkeys(TOPICS, 0.5))
+        score = dev.topic_micro_f1 + dev.kind_macro_f1
+        row = {
+            "epoch": float(epoch),
+            "loss": total / max(1, len(batches)),
+            "dev_topic_micro_f1": dev.topic_micro_f1,
+            "dev_kind_macro_f1": dev.kind_macro_f1,
+            "seconds": time.perf_counter() - t0,
+        }
+        history.append(row)
+        report(
+            f"epoch {epoch}/{config.epochs}: loss {row['loss']:.4f}, dev topic micro-F1 "
+            f"{dev.topic_micro_f1:.3f}, dev kind macro-F1 {dev.kind_macro_f1:.3f} "
+            f"({row['seconds']:.0f} s, {len(batches)} steps)"
+        )
+        if score > best_score:
+            best_score = score
+            best_state = copy.deepcopy(model.delta_state())
+
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, tensor in best_state.items():
+            # Round through fp16 now so thresholds are tuned on exactly what ships.
+            params[name].copy_(tensor.to(torch.float16).to(torch.float32))
+    topic_p, kind_p = predict_cached(model, dev_items)
+    thresholds = tune_thresholds(dev_topics, topic_p)
+    best_epoch = max(history, key=lambda r: r["dev_topic_micro_f1"] + r["dev_kind_macro_f1"])
+    classifier_config = ClassifierConfig(
+        split_layer=config.split_layer,
+        num_layers=int(encoder.config.num_hidden_layers),
+        hidden_size=int(encoder.config.hidden_size),
+        base_fingerprint=fingerprint,
+        max_length=config.max_length,
+        topic_thresholds=thresholds,
+        lainnya_topic_threshold=config.lainnya_topic_threshold,
+        dropout=config.dropout,
+        training={
+            **asdict(config),
+            "corpus_sha256": corpus_hash(examples),
+            "train_texts": len(parts["train"]),
+            "dev_texts": len(parts["dev"]),
+            "test_texts": len(parts["test"]),
+            "best_epoch": int(best_epoch["epoch"]),
+            "history": history,
+            "torch": torch.__version__,
+        },
+    )
+    model.eval()
+    return TrainResult(model, classifier_config, history, time.perf_counter() - started)
+
+
+def train_and_save(
+    encoder: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    examples: Sequence[Example],
+    config: TrainConfig,
+    base_dir: Path,
+    out_dir: Path,
+    cache_dir: Path | None = None,
+    report: Callable[[str], None] = log.info,
+) -> TrainResult:
+    result = train_classifier(encoder, tokenizer, examples, config, base_dir, cache_dir, report)
+    result.config.training["seconds"] = round(result.seconds, 1)
+    save_delta(result.model, result.config, out_dir)
+    return result
+
+
+def describe(result: TrainResult) -> dict[str, Any]:
+    return {"seconds": round(result.seconds, 1), "history": result.history}

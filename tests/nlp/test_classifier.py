@@ -1,0 +1,456 @@
+"""The classifier: label mapping, thresholds, metrics, delta round trip, training (tiny model),
+and the shipped model on real text (integration, needs the base model)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from nlp.classifier import (
+    CONFIG_FILE,
+    ClassifierConfig,
+    ClassifierError,
+    TopicKindModel,
+    base_fingerprint,
+    build_model,
+    decide,
+    length_batches,
+    pad_batch,
+    predict_ids,
+    read_config,
+    save_delta,
+    tokenize,
+)
+from nlp.dataset import KINDS, TOPICS, Example
+from nlp.evaluation import evaluate_arrays, format_report, score_report, tune_thresholds
+
+# -- a tiny model built in the test ------------------------------------------------------------
+
+WORDS = (
+    "query",
+    ":",
+    "lurah",
+    "camat",
+    "asn",
+    "kampanye",
+    "baliho",
+    "spanduk",
+    "amplop",
+    "uang",
+    "sembako",
+    "hoaks",
+    "bohong",
+    "video",
+    "editan",
+    "dpt",
+    "pemilih",
+    "coklit",
+    "kpps",
+    "suara",
+    "bentrok",
+    "ancam",
+    "polisi",
+    "tentara",
+    "sara",
+    "mengimbau",
+    "sosialisasi",
+    "netral",
+    "diduga",
+    "viral",
+    "dilaporkan",
+    "bawaslu",
+    "sepak",
+    "bola",
+    "banjir",
+    "harga",
+    "cabai",
+    "rapat",
+    "koordinasi",
+    "jadwal",
+    "debat",
+)
+
+
+def tiny_tokenizer() -> Any:
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {"[PAD]": 0, "[UNK]": 1, "<s>": 2, "</s>": 3}
+    for w in WORDS:
+        vocab.setdefault(w, len(vocab))
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tok.normalizer = normalizers.Lowercase()
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", special_tokens=[("<s>", 2), ("</s>", 3)]
+    )
+    return PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
+        tokenizer_object=tok,
+        pad_token="[PAD]",
+        unk_token="[UNK]",
+        bos_token="<s>",
+        eos_token="</s>",
+    )
+
+
+def tiny_encoder(seed: int = 0, vocab: int = 64) -> Any:
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(seed)
+    config = BertConfig(
+        vocab_size=vocab,
+        hidden_size=32,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    model = BertModel(config, add_pooling_layer=False)
+    model.eval()  # type: ignore[no-untyped-call]
+    return model
+
+
+def tiny_config(encoder: Any, split_layer: int = 2, **kw: Any) -> ClassifierConfig:
+    return ClassifierConfig(
+        split_layer=split_layer,
+        num_layers=4,
+        hidden_size=32,
+        base_fingerprint=base_fingerprint(encoder, split_layer),
+        max_length=64,
+        **kw,
+    )
+
+
+# -- label mapping -----------------------------------------------------------------------------
+
+
+def probs(**values: float) -> list[float]:
+    return [values.get(t, 0.01) for t in TOPICS]
+
+
+def test_decide_argmax_kind_and_per_topic_thresholds() -> None:
+    config = ClassifierConfig(split_layer=8, num_layers=12, hidden_size=384, base_fingerprint="x")
+    config.topic_thresholds["apk"] = 0.3
+    config.topic_thresholds["hoaks"] = 0.7
+    d = decide(probs(apk=0.35, hoaks=0.65, politik_uang=0.9), [0.6, 0.3, 0.1], config)
+    assert d.kind == "dugaan_pelanggaran"
+    assert d.topics == ["politik_uang", "apk"]  # most confident first; hoaks below its 0.7
+    assert set(d.topic_scores) == set(TOPICS)
+    assert d.kind_scores == {"dugaan_pelanggaran": 0.6, "pencegahan": 0.3, "lainnya": 0.1}
+
+
+def test_lainnya_keeps_only_very_confident_topics() -> None:
+    config = ClassifierConfig(split_layer=8, num_layers=12, hidden_size=384, base_fingerprint="x")
+    lainnya = [0.1, 0.2, 0.7]
+    assert decide(probs(apk=0.8), lainnya, config).topics == []
+    assert decide(probs(apk=0.95), lainnya, config).topics == ["apk"]
+    assert decide(probs(apk=0.8), [0.2, 0.7, 0.1], config).topics == ["apk"]
+
+
+def test_config_refuses_other_label_order_and_unknown_fields() -> None:
+    good = ClassifierConfig(split_layer=8, num_layers=12, hidden_size=384, base_fingerprint="x")
+    raw = {**good.__dict__, "topics": list(reversed(TOPICS))}
+    with pytest.raises(ClassifierError, match="label order"):
+        ClassifierConfig.from_dict(raw)
+    with pytest.raises(ClassifierError, match="unknown"):
+        ClassifierConfig.from_dict({**good.__dict__, "surprise": 1})
+    with pytest.raises(ClassifierError, match="format"):
+        ClassifierConfig.from_dict({**good.__dict__, "format_version": 99})
+
+
+# -- thresholds and metrics (pure) ------------------------------------------------------------
+
+
+def test_tune_thresholds_finds_the_separating_cut() -> None:
+    rng = np.random.default_rng(0)
+    truth = np.zeros((200, len(TOPICS)), dtype=np.float32)
+    truth[:60, 0] = 1
+    scores = rng.uniform(0.0, 0.25, size=truth.shape).astype(np.float32)
+    scores[:60, 0] = rng.uniform(0.3, 0.4, size=60)  # positives all sit in 0.3-0.4
+    th = tune_thresholds(truth, scores)
+    assert 0.25 < th[TOPICS[0]] <= 0.3
+    # Topics without positives in dev keep the neutral 0.5.
+    assert all(th[t] == 0.5 for t in TOPICS[1:])
+
+
+def test_score_report_micro_macro_and_confusion() -> None:
+    true_t = np.zeros((4, len(TOPICS)))
+    pred_t = np.zeros((4, len(TOPICS)))
+    true_t[0, 0] = true_t[1, 0] = true_t[2, 1] = 1
+    pred_t[0, 0] = pred_t[2, 1] = pred_t[3, 1] = 1  # tp=2, fn=1 (topic 0), fp=1 (topic 1)
+    report = score_report(true_t, pred_t, np.array([0, 0, 1, 2]), np.array([0, 1, 1, 2]))
+    assert report.topic_micro_precision == pytest.approx(2 / 3)
+    assert report.topic_micro_recall == pytest.approx(2 / 3)
+    assert report.topics[0].recall == pytest.approx(0.5)
+    assert report.topics[1].precision == pytest.approx(0.5)
+    assert report.confusion == [[1, 1, 0], [0, 1, 0], [0, 0, 1]]
+    assert report.kind_accuracy == pytest.approx(0.75)
+    # kind F1s: dugaan 2/3, pencegahan 2/3, lainnya 1 → macro 7/9
+    assert report.kind_macro_f1 == pytest.approx(7 / 9)
+    table = format_report(report, "toy")
+    assert "| dugaan_pelanggaran | 1 | 1 | 0 |" in table
+    assert "micro" in table
+
+
+def test_evaluate_arrays_applies_the_lainnya_rule() -> None:
+    truth = np.zeros((1, len(TOPICS)))
+    topic_p = np.full((1, len(TOPICS)), 0.01)
+    topic_p[0, 0] = 0.8
+    kind_p = np.array([[0.1, 0.1, 0.8]])
+    th = dict.fromkeys(TOPICS, 0.5)
+    assert evaluate_arrays(truth, topic_p, np.array([2]), kind_p, th).topics[0].predicted == 1
+    gated = evaluate_arrays(truth, topic_p, np.array([2]), kind_p, th, lainnya_threshold=0.9)
+    assert gated.topics[0].predicted == 0
+
+
+# -- batching ------------------------------------------------------------------------------------
+
+
+def test_length_batches_cover_every_index_once_within_budget() -> None:
+    lengths = [5, 300, 12, 7, 280, 40, 9, 500, 6]
+    batches = length_batches(lengths, max_tokens=600, max_batch=3)
+    flat = sorted(i for b in batches for i in b)
+    assert flat == list(range(len(lengths)))
+    for b in batches:
+        assert len(b) <= 3
+        assert len(b) == 1 or max(lengths[i] for i in b) * len(b) <= 600
+
+
+def test_batched_predictions_equal_one_by_one() -> None:
+    tok = tiny_tokenizer()
+    encoder = tiny_encoder(vocab=len(tok))
+    model = TopicKindModel(encoder, 2)
+    model.eval()
+    texts = ["lurah kampanye", "amplop uang sembako diduga viral dilaporkan bawaslu", "banjir"]
+    ids = tokenize(tok, texts, 64)
+    batched = predict_ids(model, ids, tok.pad_token_id)
+    single = [predict_ids(model, [i], tok.pad_token_id) for i in ids]
+    for row in range(3):
+        np.testing.assert_allclose(batched[0][row], single[row][0][0], atol=1e-5)
+        np.testing.assert_allclose(batched[1][row], single[row][1][0], atol=1e-5)
+        assert batched[1][row].sum() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_lower_then_upper_equals_the_plain_encoder() -> None:
+    tok = tiny_tokenizer()
+    encoder = tiny_encoder(vocab=len(tok))
+    model = TopicKindModel(encoder, 2)
+    model.eval()
+    ids, mask = pad_batch(tokenize(tok, ["lurah kampanye baliho", "hoaks"], 64), tok.pad_token_id)
+    with torch.no_grad():
+        hidden = model.lower(ids, mask)
+        for layer in encoder.encoder.layer[2:]:
+            hidden = layer(hidden, model._mask(hidden, mask))
+        reference = encoder(input_ids=ids, attention_mask=mask).last_hidden_state
+    real = mask.bool()
+    torch.testing.assert_close(hidden[real], reference[real], atol=1e-5, rtol=1e-4)
+
+
+# -- delta round trip -------------------------------------------------------------------------
+
+
+def test_delta_round_trip_and_refusals(tmp_path: Path) -> None:
+    tok = tiny_tokenizer()
+    encoder = tiny_encoder(vocab=len(tok))
+    model = TopicKindModel(encoder, 2)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name in set(model.trainable_names()):
+                p.add_(0.05)  # pretend training moved them
+    model.eval()
+    ids = tokenize(tok, ["lurah kampanye diduga", "rapat koordinasi"], 64)
+    before = predict_ids(model, ids, tok.pad_token_id)
+    save_delta(model, tiny_config(encoder), tmp_path)
+    names = model.trainable_names()
+    assert all(
+        n.startswith(("heads.", "encoder.encoder.layer.2.", "encoder.encoder.layer.3."))
+        for n in names
+    )
+
+    fresh = tiny_encoder(vocab=len(tok))  # same seed: same frozen part, untouched top
+    loaded, config = build_model(fresh, tmp_path)
+    after = predict_ids(loaded, ids, tok.pad_token_id)
+    np.testing.assert_allclose(before[0], after[0], atol=2e-3)
+    np.testing.assert_allclose(before[1], after[1], atol=2e-3)
+    assert config.split_layer == 2
+
+    with pytest.raises(ClassifierError, match="fingerprint"):
+        build_model(tiny_encoder(seed=1, vocab=len(tok)), tmp_path)
+    (tmp_path / CONFIG_FILE).write_text("{", encoding="utf-8")
+    with pytest.raises(ClassifierError, match="invalid JSON"):
+        read_config(tmp_path)
+    with pytest.raises(ClassifierError, match="no trained classifier"):
+        read_config(tmp_path / "missing")
+
+
+def test_fingerprint_ignores_word_embeddings_only() -> None:
+    a = tiny_encoder(vocab=60)
+    b = tiny_encoder(vocab=60)
+    with torch.no_grad():
+        b.embeddings.word_embeddings.weight.mul_(2)
+    assert base_fingerprint(a, 2) == base_fingerprint(b, 2)
+    with torch.no_grad():
+        b.encoder.layer[1].output.dense.weight.add_(1e-3)
+    assert base_fingerprint(a, 2) != base_fingerprint(b, 2)
+    # Layers above the split are free to change.
+    c = tiny_encoder(vocab=60)
+    with torch.no_grad():
+        c.encoder.layer[3].output.dense.weight.add_(1.0)
+    assert base_fingerprint(a, 2) == base_fingerprint(c, 2)
+
+
+# -- training on the tiny model -------------------------------------------------------------------
+
+CUES = {
+    "netralitas_asn": "lurah camat asn",
+    "apk": "baliho spanduk",
+    "politik_uang": "amplop uang sembako",
+    "hoaks": "hoaks bohong video editan",
+    "data_pemilih": "dpt pemilih coklit",
+}
+KIND_CUES = {
+    "dugaan_pelanggaran": "diduga viral dilaporkan bawaslu",
+    "pencegahan": "mengimbau sosialisasi rapat koordinasi",
+    "lainnya": "sepak bola banjir harga cabai",
+}
+
+
+def toy_corpus(n: int = 240) -> list[Example]:
+    rng = np.random.default_rng(7)
+    topics = list(CUES)
+    out = []
+    for i in range(n):
+        kind = KINDS[i % 3]
+        chosen: tuple[str, ...] = ()
+        if kind != "lainnya":
+            chosen = tuple(sorted(set(rng.choice(topics, size=1 + i % 2)), key=TOPICS.index))
+        words = " ".join([KIND_CUES[kind], *(CUES[t] for t in chosen)]).split()
+        rng.shuffle(words)
+        out.append(Example(f"t{i}", f"sc{i}", "post", "", " ".join(words), chosen, kind))
+    return out
+
+
+def test_training_learns_and_is_reproducible(tmp_path: Path) -> None:
+    from nlp.training import TrainConfig, train_classifier
+
+    tok = tiny_tokenizer()
+    corpus = toy_corpus()
+    config = TrainConfig(
+        split_layer=2, epochs=8, max_length=64, lr_layers=1e-3, lr_heads=3e-2, max_batch=16
+    )
+
+    def run() -> Any:
+        return train_classifier(
+            tiny_encoder(vocab=len(tok)),
+            tok,
+            corpus,
+            config,
+            tmp_path / "base",
+            report=lambda m: None,
+        )
+
+    first = run()
+    history = first.history
+    assert len(history) == 8
+    assert history[-1]["loss"] < history[0]["loss"]
+    assert max(h["dev_kind_macro_f1"] for h in history) > 0.9
+    assert max(h["dev_topic_micro_f1"] for h in history) > 0.7
+    assert set(first.config.topic_thresholds) == set(TOPICS)
+    assert first.config.training["corpus_sha256"]
+    second = run()
+    for name, tensor in first.model.delta_state().items():
+        torch.testing.assert_close(tensor, second.model.delta_state()[name], atol=1e-5, rtol=1e-4)
+
+
+# -- the shipped model on real text (integration) --------------------------------------------
+
+WORKED_EXAMPLE_TITLE = "Pemkot Jakarta Pusat Gelar Rakor Bersama Forkopimda Jelang Pilkada 2024"
+WORKED_EXAMPLE = """JAKARTA – Pemerintah Kota Administrasi Jakarta Pusat mengumpulkan jajaran Komisi Pemilihan Umum (KPU), Badan Pengawas Pemilu (Bawaslu), Polres Metro Jakarta Pusat, Kodim 0501, Pengadilan Negeri dan Kejaksaan Negeri dalam rapat koordinasi persiapan Pilkada 2024 di ruang pertemuan Blok A kantor wali kota, Kamis pagi.
+
+Wali Kota Jakarta Pusat dalam sambutannya menegaskan bahwa seluruh aparatur sipil negara di lingkungan pemerintah kota wajib bersikap netral. Ia meminta para camat dan lurah memberi contoh kepada stafnya dan tidak menunjukkan dukungan kepada pasangan calon mana pun, baik di kantor maupun di media sosial.
+
+BACA JUGA: Persija Tundukkan Tamunya Dua Gol Tanpa Balas di Stadion Utama
+
+Dalam rapat itu pemkot dan Bawaslu Jakarta Pusat membahas rencana deklarasi netralitas ASN yang akan digelar bersama di halaman kantor wali kota. Kedua pihak juga sepakat menggelar sosialisasi ke sekolah-sekolah bagi pelajar yang genap berusia 17 tahun menjelang hari pemungutan suara, agar pemilih pemula memastikan namanya sudah terdaftar dalam daftar pemilih tetap.
+
+Ketua Bawaslu Jakarta Pusat menyampaikan bahwa pihaknya sedang merekrut pengawas tempat pemungutan suara untuk setiap TPS dan berharap kelurahan membantu menyebarkan informasi pendaftaran. Ia juga mengingatkan aturan pemasangan alat peraga kampanye yang dilarang dipasang di fasilitas pemerintah, sekolah, dan tempat ibadah.
+
+BACA JUGA: Sepeda Motor Tabrak Pembatas Jalan di Kawasan Senen, Pengendara Luka Ringan
+
+Rapat ditutup dengan kesepakatan untuk menggelar pertemuan lanjutan secara rutin setiap bulan hingga tahapan pilkada selesai."""  # noqa: E501, RUF001
+
+
+def _require_real(exc: Exception) -> None:
+    message = f"real classifier unavailable (base model cannot be built or delta missing): {exc}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def annotator() -> Iterator[Any]:
+    from nlp.service import load_annotator
+    from pantau.settings import get_settings
+
+    try:
+        yield load_annotator(get_settings())
+    except Exception as exc:  # building needs the two wheels from PyPI once
+        _require_real(exc)
+
+
+@pytest.mark.slow
+def test_worked_example_is_prevention_with_its_topics(annotator: Any) -> None:
+    [out] = annotator.annotate([{"id": "w", "title": WORKED_EXAMPLE_TITLE, "text": WORKED_EXAMPLE}])
+    assert out["kind"] == "pencegahan", out["scores"]
+    assert "netralitas_asn" in out["topics"], out["scores"]
+    assert set(out["topics"]) <= {
+        "netralitas_asn",
+        "data_pemilih",
+        "apk",
+        "integritas_penyelenggara",
+    }
+    assert out["severity"] == "rendah"
+    # The unrelated "BACA JUGA" lines do not change the labels.
+    stripped = "\n".join(line for line in WORKED_EXAMPLE.split("\n") if not line.startswith("BACA"))
+    [plain] = annotator.annotate([{"id": "w2", "title": WORKED_EXAMPLE_TITLE, "text": stripped}])
+    assert plain["kind"] == out["kind"] and plain["topics"] == out["topics"]
+
+
+@pytest.mark.slow
+def test_incident_and_posts_on_real_model(annotator: Any) -> None:
+    records = [
+        {
+            "id": "incident",
+            "title": "Kepala Desa di Klaten Diduga Bagikan Amplop Berlogo Paslon",
+            "text": (
+                "KLATEN - Bawaslu Kabupaten Klaten menerima laporan warga soal seorang "
+                "kepala desa yang diduga membagikan amplop berisi uang Rp 50 ribu "
+                "bersama stiker pasangan calon "
+                "bupati nomor urut 1 kepada warga di balai desa, Sabtu malam. Video pembagian itu "
+                "beredar di grup WhatsApp warga. Ketua Bawaslu Klaten mengatakan pihaknya sudah "
+                "meminta keterangan pelapor dan dua saksi, serta akan memanggil kepala desa "
+                "tersebut untuk klarifikasi pekan ini."
+            ),
+        },
+        {
+            "id": "post",
+            "text": "bawaslu tolong cek dong, td malem ada yg bagi2 amplop 100rb + kaos paslon 3 "
+            "di gang kami 😡 #Pilkada2024",
+        },
+        {
+            "id": "sport",
+            "text": "gila sih persib main bagus bgt semalem, gol menit akhir bikin jantungan ⚽🔥",
+        },
+    ]
+    out = {r["id"]: r for r in annotator.annotate(records)}
+    assert out["incident"]["kind"] == "dugaan_pelanggaran", out["incident"]["scores"]
+    assert "politik_uang" in out["incident"]["topics"]
+    assert out["post"]["kind"] == "dugaan_pelanggaran", out["post"]["scores"]
+    assert "politik_uang" in out["post"]["topics"]
+    assert out["sport"]["kind"] == "lainnya" and out["sport"]["topics"] == []

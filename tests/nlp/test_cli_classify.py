@@ -1,0 +1,150 @@
+"""``pantau classify``: line parsing, error lines, order (tiny model) and the real command."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from nlp.classifier import TopicKindModel
+from nlp.cli import classify_stream, parse_input_line, read_lines, recover_id
+from nlp.service import Annotator
+from tests.nlp.test_classifier import _require_real, tiny_config, tiny_encoder, tiny_tokenizer
+
+
+def test_recover_id_from_broken_lines() -> None:
+    assert recover_id('{"id": "a-1", "text": "unterminated') == "a-1"
+    assert recover_id('{"id": 42, "text": ') == 42
+    assert recover_id('{"text": "no id"') is None
+    assert recover_id("garbage") is None
+
+
+def test_parse_input_line() -> None:
+    rec, err = parse_input_line('{"id": "x", "text": "halo"}', 1)
+    assert rec == {"id": "x", "text": "halo"} and err is None
+    rec, err = parse_input_line('{"id": "x", "text": ', 7)
+    assert rec is None and err is not None
+    assert err["id"] == "x" and err["line"] == 7 and "baris 7" in err["error"]
+    _, err = parse_input_line('["x"]', 2)
+    assert err is not None and err["id"] is None and "bukan objek" in err["error"]
+    _, err = parse_input_line('{"text": "tanpa id"}', 3)
+    assert err is not None and "id" in err["error"]
+    _, err = parse_input_line('{"id": true, "text": "x"}', 4)
+    assert err is not None and err["id"] is None
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Annotator:
+    tok = tiny_tokenizer()
+    encoder = tiny_encoder(vocab=len(tok))
+    model = TopicKindModel(encoder, 2)
+    model.eval()
+    return Annotator(model, tok, tiny_config(encoder), None, "tiny-test")
+
+
+def test_stream_writes_one_line_per_input_line_in_order(tiny: Annotator) -> None:
+    raw = (
+        b'{"id": "a", "text": "Lurah diduga ikut kampanye paslon."}\n'
+        b"\n"
+        b'{"id": "b", "text": \n'
+        b"\xff\xfe not utf8\n"
+        b'{"id": "c", "text": ""}\n'
+        b'{"id": "d", "title": "Debat", "text": "KPU menetapkan jadwal debat."}\n'
+    )
+    written: list[dict[str, Any]] = []
+    n, errors = classify_stream(read_lines(io.BytesIO(raw)), tiny.annotate, written.append, chunk=2)
+    assert n == 5 and errors == 3
+    assert [w.get("id") for w in written] == ["a", "b", None, "c", "d"]
+    assert "kind" in written[0] and "kind" in written[4]
+    assert written[1]["line"] == 3 and written[2]["line"] == 4
+    assert "error" in written[3]
+
+
+def test_stream_handles_all_bad_input(tiny: Annotator) -> None:
+    written: list[dict[str, Any]] = []
+    n, errors = classify_stream(
+        read_lines(io.BytesIO(b"nope\n{}\n")), tiny.annotate, written.append
+    )
+    assert (n, errors) == (2, 2)
+
+
+@pytest.mark.slow
+def test_classify_command_on_the_real_model(tmp_path: Path) -> None:
+    from nlp.service import load_annotator
+    from pantau.cli import app
+    from pantau.settings import get_settings
+
+    try:
+        load_annotator(get_settings())
+    except Exception as exc:
+        _require_real(exc)
+    src = tmp_path / "in.jsonl"
+    lines = [
+        {
+            "id": "n1",
+            "title": "Baliho Paslon Dipaku di Pohon, Bawaslu Turunkan 40 APK",
+            "text": "Bawaslu Kota Bogor bersama Satpol PP menurunkan 40 alat peraga kampanye yang "
+            "dipaku di pohon dan tiang listrik di Jalan Pajajaran, Selasa. Penertiban dilakukan "
+            "setelah tim kampanye tidak mengindahkan surat teguran.",
+        },
+        {
+            "id": "p1",
+            "text": "gmn caranya cek nama kita udh masuk DPT blm ya? mau pindah memilih jg",
+        },
+        {"id": "e1", "text": ""},
+    ]
+    src.write_text(
+        "\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n{broken\n",
+        encoding="utf-8",
+    )
+    dst = tmp_path / "out" / "result.jsonl"
+    result = CliRunner().invoke(app, ["classify", "--input", str(src), "--output", str(dst)])
+    assert result.exit_code == 0, result.output
+    out = [json.loads(x) for x in dst.read_text(encoding="utf-8").splitlines()]
+    assert [o.get("id") for o in out] == ["n1", "p1", "e1", None]
+    assert out[0]["kind"] == "dugaan_pelanggaran" and "apk" in out[0]["topics"], out[0]["scores"]
+    assert "data_pemilih" in out[1]["topics"], out[1]["scores"]
+    assert out[0]["language"] == "id"
+    assert out[0]["places"] and out[0]["places"][0].startswith("32.")
+    assert "error" in out[2] and out[3]["line"] == 4
+    assert not (dst.parent / ".result.jsonl.part").exists()
+
+
+def test_classify_command_missing_input(tmp_path: Path) -> None:
+    from pantau.cli import app
+
+    result = CliRunner().invoke(
+        app, ["classify", "--input", str(tmp_path / "nope.jsonl"), "--output", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+
+
+def test_model_evaluate_rejects_unknown_split() -> None:
+    from pantau.cli import app
+
+    result = CliRunner().invoke(app, ["model", "evaluate", "--split", "bogus"])
+    assert result.exit_code == 2
+
+
+@pytest.mark.slow
+def test_model_evaluate_prints_tables_on_the_real_model() -> None:
+    from nlp.service import load_annotator
+    from pantau.cli import app
+    from pantau.settings import get_settings
+
+    try:
+        load_annotator(get_settings())
+    except Exception as exc:
+        _require_real(exc)
+    result = CliRunner().invoke(app, ["model", "evaluate", "--split", "test", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)["test"]
+    assert report["texts"] >= 300
+    assert len(report["confusion"]) == 3
+    # Far above chance on held-out scenarios (honest figures are in nlp/model/README.md).
+    assert report["kind_macro_f1"] > 0.85
+    assert report["topic_micro_f1"] > 0.7

@@ -1,0 +1,176 @@
+"""Corpus loading, validation, scenario-grouped splits and the classifier's input text."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from nlp.dataset import (
+    DEFAULT_CORPUS_DIR,
+    KINDS,
+    TOPICS,
+    CorpusError,
+    Example,
+    corpus_hash,
+    label_vectors,
+    load_corpus,
+    looks_like_post,
+    parse_lines,
+    prepare_text,
+    split_examples,
+    split_of,
+)
+
+
+def record(**overrides: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "id": "x-1",
+        "scenario": "x-s1",
+        "register": "post",
+        "source": "X",
+        "title": "",
+        "text": "lurah ikut kampanye pake seragam",
+        "topics": ["netralitas_asn"],
+        "kind": "dugaan_pelanggaran",
+        "hard_negative": False,
+        "note": "",
+    }
+    base.update(overrides)
+    return base
+
+
+def lines(*records: object) -> list[str]:
+    return [json.dumps(r) + "\n" for r in records]
+
+
+def test_valid_record_parses_with_topics_in_label_order() -> None:
+    out = parse_lines(lines(record(topics=["apk", "netralitas_asn"])), "f.jsonl")
+    assert out.errors == []
+    assert out.examples[0].topics == ("netralitas_asn", "apk")
+    assert out.examples[0].origin == "f.jsonl"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"kind": "pelanggaran"}, "unknown kind"),
+        ({"topics": ["money"]}, "unknown topic"),
+        ({"topics": "apk"}, "topics must be a list"),
+        ({"register": "tweet"}, "unknown register"),
+        ({"text": "   "}, "empty text"),
+        ({"topics": ["apk", "apk"]}, "duplicate topics"),
+    ],
+)
+def test_invalid_records_are_reported_with_file_and_line(
+    overrides: dict[str, object], message: str
+) -> None:
+    out = parse_lines(lines(record(id="ok-1"), record(**overrides)), "f.jsonl")
+    assert [e.id for e in out.examples] == ["ok-1"]
+    assert len(out.errors) == 1
+    assert out.errors[0].startswith("f.jsonl:2:")
+    assert message in out.errors[0]
+
+
+def test_missing_field_and_bad_json_are_errors() -> None:
+    bad = record()
+    del bad["scenario"]
+    out = parse_lines([json.dumps(bad) + "\n", "{not json\n", "[1]\n"], "f.jsonl")
+    assert out.examples == []
+    assert "missing field(s): scenario" in out.errors[0]
+    assert "invalid JSON" in out.errors[1]
+    assert "not a JSON object" in out.errors[2]
+
+
+def test_a_line_still_being_written_is_skipped_not_an_error() -> None:
+    text = lines(record(id="a"))[0] + json.dumps(record(id="b"))[:30]
+    out = parse_lines(text.splitlines(keepends=True), "f.jsonl")
+    assert [e.id for e in out.examples] == ["a"]
+    assert out.errors == []
+    assert out.incomplete_lines == 1
+
+
+def test_load_corpus_strict_raises_on_duplicates(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text("".join(lines(record(id="d"))), encoding="utf-8")
+    (tmp_path / "b.jsonl").write_text("".join(lines(record(id="d"))), encoding="utf-8")
+    with pytest.raises(CorpusError, match="duplicate ids: d"):
+        load_corpus(tmp_path)
+    assert load_corpus(tmp_path, strict=False).errors == ["duplicate ids: d"]
+
+
+def test_load_corpus_needs_files(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match=r"no \*\.jsonl"):
+        load_corpus(tmp_path)
+
+
+def test_split_is_deterministic_and_close_to_70_15_15() -> None:
+    scenarios = [f"s{i}" for i in range(4000)]
+    first = [split_of(s) for s in scenarios]
+    assert first == [split_of(s) for s in scenarios]
+    counts = Counter(first)
+    assert 0.66 < counts["train"] / 4000 < 0.74
+    assert 0.12 < counts["dev"] / 4000 < 0.18
+    assert 0.12 < counts["test"] / 4000 < 0.18
+    # The salt is what decides: another salt moves scenarios.
+    assert [split_of(s, salt="other") for s in scenarios] != first
+
+
+def test_texts_of_one_scenario_never_straddle_splits() -> None:
+    examples = [
+        Example(f"id{i}", f"sc{i // 3}", "post", "", "teks", (), "lainnya") for i in range(300)
+    ]
+    parts = split_examples(examples)
+    seen: dict[str, str] = {}
+    for name, items in parts.items():
+        for e in items:
+            assert seen.setdefault(e.scenario, name) == name
+
+
+def test_shipped_corpus_is_valid_and_grouped_by_scenario() -> None:
+    loaded = load_corpus(DEFAULT_CORPUS_DIR, strict=False)
+    assert loaded.errors == []
+    assert len(loaded.examples) >= 2000
+    kinds = Counter(e.kind for e in loaded.examples)
+    assert set(kinds) == set(KINDS)
+    topics = Counter(t for e in loaded.examples for t in e.topics)
+    assert set(topics) == set(TOPICS)
+    parts = split_examples(loaded.examples)
+    scen = {name: {e.scenario for e in items} for name, items in parts.items()}
+    assert not scen["train"] & scen["dev"]
+    assert not scen["train"] & scen["test"]
+    assert not scen["dev"] & scen["test"]
+
+
+def test_corpus_hash_ignores_order_but_not_labels() -> None:
+    a = Example("a", "s", "post", "", "t1", ("apk",), "pencegahan")
+    b = Example("b", "s", "post", "", "t2", (), "lainnya")
+    assert corpus_hash([a, b]) == corpus_hash([b, a])
+    relabelled = Example("a", "s", "post", "", "t1", ("apk",), "dugaan_pelanggaran")
+    assert corpus_hash([relabelled, b]) != corpus_hash([a, b])
+
+
+def test_label_vectors() -> None:
+    e = Example("a", "s", "news", "T", "x", ("apk", "hoaks"), "pencegahan")
+    topics, kind = label_vectors(e)
+    assert topics[TOPICS.index("apk")] == 1.0
+    assert topics[TOPICS.index("hoaks")] == 1.0
+    assert sum(topics) == 2.0
+    assert KINDS[kind] == "pencegahan"
+
+
+def test_prepare_text_drops_boilerplate_and_normalises_posts_only() -> None:
+    news = prepare_text(
+        "Camat diminta netral.\nBACA JUGA: Persib menang 2-0\nBawaslu gak main-main.",
+        "Rakor Pilkada",
+    )
+    assert news.startswith("Rakor Pilkada\n")
+    assert "Persib" not in news
+    assert "gak" in news  # formal register: slang is left alone
+    post = prepare_text("udh gak usah pilih dia, lurahnya bagi2 amplop")
+    assert "sudah" in post and "tidak" in post
+    # Election acronyms that double as slang keys stay as written.
+    assert "DPT" in prepare_text("nama sy gak ada di DPT, lapor ke BKN ato PPS?")
+    assert looks_like_post("teks pendek", None)
+    assert not looks_like_post("teks pendek", "Judul")

@@ -1,0 +1,114 @@
+"""The annotator: record validation, error lines, order, places and language (tiny model),
+and loading the shipped model once per process (integration)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nlp.classifier import TopicKindModel, save_delta
+from nlp.dataset import KINDS, TOPICS
+from nlp.service import (
+    ERR_BINARY,
+    ERR_EMPTY,
+    ERR_NO_TEXT,
+    Annotator,
+    model_version_of,
+    prepare_record,
+)
+from tests.nlp.test_classifier import _require_real, tiny_config, tiny_encoder, tiny_tokenizer
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Annotator:
+    from nlp.places import default_gazetteer
+
+    tok = tiny_tokenizer()
+    encoder = tiny_encoder(vocab=len(tok))
+    model = TopicKindModel(encoder, 2)
+    model.eval()
+    return Annotator(model, tok, tiny_config(encoder), default_gazetteer(), "tiny-test")
+
+
+def test_prepare_record_errors() -> None:
+    assert prepare_record({"id": "a"}).error == ERR_NO_TEXT
+    assert prepare_record({"id": "a", "text": 5}).error == ERR_NO_TEXT
+    assert prepare_record({"id": "a", "text": "ab\x00\x01cd"}).error == ERR_BINARY
+    assert prepare_record({"id": "a", "text": "  \n https://x.y/z "}).error == ERR_EMPTY
+    assert prepare_record(["not", "a", "dict"]).error is not None
+    ok = prepare_record({"id": "a", "title": "Judul", "text": "Bawaslu mengimbau warga."})
+    assert ok.error is None and ok.text.startswith("Judul\n")
+
+
+def test_annotate_keeps_order_and_ids_with_error_lines(tiny: Annotator) -> None:
+    records: list[Any] = [
+        {"id": "1", "text": "Lurah di Kecamatan Tamalate, Kota Makassar, diduga ikut kampanye."},
+        {"id": "2", "text": ""},
+        {"id": 3, "text": "\x00\x01\x02binary\x03\x04\x05\x06"},
+        {"id": "4", "title": "Debat", "text": "KPU Kota Bandung menetapkan jadwal debat publik."},
+        {"id": "5"},
+    ]
+    seen: list[int] = []
+    out = tiny.annotate(records, progress=seen.append)
+    assert [o["id"] for o in out] == ["1", "2", 3, "4", "5"]
+    assert sum(seen) == len(records)
+    assert out[1]["error"] == ERR_EMPTY
+    assert out[2]["error"] == ERR_BINARY
+    assert out[4]["error"] == ERR_NO_TEXT
+    for o in (out[0], out[3]):
+        assert "error" not in o
+        assert o["kind"] in KINDS
+        assert set(o["scores"]["topics"]) == set(TOPICS)
+        assert set(o["scores"]["kind"]) == set(KINDS)
+        assert sum(o["scores"]["kind"].values()) == pytest.approx(1.0, abs=1e-3)
+        assert all(t in TOPICS for t in o["topics"])
+        assert o["language"] == "id"
+        assert o["severity"] in {"kritis", "tinggi", "sedang", "rendah"}
+    assert out[0]["places"] and out[0]["places"][0].startswith("73.")  # Sulawesi Selatan
+    assert "Kota Bandung" in out[3]["place_names"][0] or out[3]["places"][0].startswith("32.")
+
+
+def test_annotate_flags_other_languages(tiny: Annotator) -> None:
+    [out] = tiny.annotate(
+        [
+            {
+                "id": "en",
+                "text": "The election commission announced the schedule of the debates today.",
+            }
+        ]
+    )
+    assert out["language"] == "en"
+    assert "kind" in out  # classified, with the language flag for the consumer
+
+
+def test_annotate_empty_batch(tiny: Annotator) -> None:
+    assert tiny.annotate([]) == []
+
+
+def test_model_version_changes_with_weights(tmp_path: Path) -> None:
+    tok = tiny_tokenizer()
+    encoder = tiny_encoder(vocab=len(tok))
+    model = TopicKindModel(encoder, 2)
+    save_delta(model, tiny_config(encoder), tmp_path / "a")
+    import torch
+
+    with torch.no_grad():
+        model.heads.kind.bias.add_(1.0)
+    save_delta(model, tiny_config(encoder), tmp_path / "b")
+    assert model_version_of(tmp_path / "a") != model_version_of(tmp_path / "b")
+    assert model_version_of(tmp_path / "a").startswith("pantau-e5s-")
+
+
+@pytest.mark.slow
+def test_real_annotator_loads_once_per_process() -> None:
+    from nlp.service import load_annotator
+    from pantau.settings import get_settings
+
+    try:
+        first = load_annotator(get_settings())
+    except Exception as exc:
+        _require_real(exc)
+    assert load_annotator(get_settings()) is first
+    assert first.model_version.startswith("pantau-e5s-")
