@@ -39,10 +39,6 @@ DEFAULT_CORPUS_DIR = Path(__file__).resolve().parent / "data" / "corpus"
 # risk mangling formal prose, so it applies to untitled texts of few words.
 POST_MAX_WORDS = 120
 _WORD = re.compile(r"\w+", re.UNICODE)
-# Slang keys that are also election acronyms: "DPT" (voter list) must not become
-# "dapat", "BKN" (the civil-service agency) not "bukan", "KK" (family card) not
-# "kakak". Left as written, the encoder reads them from context.
-PROTECTED_SLANG_KEYS = frozenset({"dpt", "bkn", "kk"})
 
 
 class CorpusError(ValueError):
@@ -200,13 +196,6 @@ def looks_like_post(text: str, title: str | None) -> bool:
     return not (title or "").strip() and len(_WORD.findall(text)) <= POST_MAX_WORDS
 
 
-@lru_cache(maxsize=1)
-def slang_lexicon() -> dict[str, str]:
-    from nlp.slang import default_lexicon
-
-    return {k: v for k, v in default_lexicon().items() if k not in PROTECTED_SLANG_KEYS}
-
-
 def prepare_text(text: str | None, title: str | None = None) -> str:
     """The exact text the classifier sees, in training and in service.
 
@@ -218,7 +207,7 @@ def prepare_text(text: str | None, title: str | None = None) -> str:
 
     joined = classifier_input(text, title)
     if looks_like_post(joined, title):
-        joined = normalise_slang(joined, slang_lexicon())
+        joined = normalise_slang(joined)
     return joined
 
 

@@ -61,6 +61,10 @@ ENGLISH_KEYS = frozenset(
         "am",
     }
 )
+# Lexicon keys that are also election acronyms: "DPT" (voter list) must not
+# become "dapat", "BKN" (the civil-service agency) not "bukan", "KK" (family
+# card) not "kakak". Left as written, readers (and the encoder) get them from context.
+ELECTION_ACRONYMS = frozenset({"dpt", "bkn", "kk"})
 
 # Hashtags, mentions and URLs pass through untouched; words are looked up.
 _PIECE = re.compile(
@@ -79,7 +83,9 @@ def default_lexicon() -> dict[str, str]:
 
 def build_lexicon(base: Mapping[str, str]) -> dict[str, str]:
     lexicon = {
-        k.lower(): v for k, v in base.items() if k.lower() not in ENGLISH_KEYS and " " not in k
+        k.lower(): v
+        for k, v in base.items()
+        if k.lower() not in ENGLISH_KEYS | ELECTION_ACRONYMS and " " not in k
     }
     # Follow the overrides through the lexicon's own targets ("klo" -> "kalo" -> "kalau").
     lexicon = {k: OVERRIDES.get(v.lower(), v) for k, v in lexicon.items()}

@@ -35,3 +35,9 @@ def test_injected_lexicon_and_chained_overrides() -> None:
     lex = build_lexicon({"klo": "kalo", "brp": "berapa", "to": "tapi"})
     assert lex["klo"] == "kalau" and lex["brp"] == "berapa" and "to" not in lex
     assert normalise_slang("brp klo", lexicon=lex) == "berapa kalau"
+
+
+def test_election_acronyms_are_not_slang() -> None:
+    # indoNLP reads these as "dapat", "bukan" and "kakak".
+    post = "nama emak gw gak ada di DPT, udh lapor BKN sama bawa KK"
+    assert normalise_slang(post) == "nama emak saya tidak ada di DPT, sudah lapor BKN sama bawa KK"
