@@ -2,23 +2,26 @@
 
 Run on demand (not part of the tests)::
 
-    python bench/classify_bench.py --news 24 --posts 64 --f1-texts 200
+    python bench/classify_bench.py --news 24 --posts 64 --f1-texts 400
 
 Measures texts/s for news-length and post-length inputs:
 
-- ``baseline``: what a transformers pipeline does by default: one text at a
-  time (batch 1), fp32, ``torch.no_grad``, no length batching;
-- ``batched fp32``: Pantau's path: texts sorted and batched by length,
+- ``baseline``: what a transformers pipeline does by default with the shipped
+  network: one text at a time (batch 1), every layer fp32, ``torch.no_grad``,
+  no length batching, transformer only;
+- ``batched fp32``: the same network batched by length under
   ``torch.inference_mode``;
-- ``int8 lower`` / ``int8 all``: the same after
-  ``torch.ao.quantization.quantize_dynamic`` (int8 weights, fp32 activations)
-  of the ``nn.Linear`` layers of the frozen lower part only, then of all;
-- ``service``: ``Annotator.annotate`` end to end (cleaning, language, places,
-  severity) with the fp32 model.
+- ``service model path``: what ``Annotator.probabilities`` runs: batched,
+  frozen layers int8 (when the shipped config says so), plus the n-gram
+  model blended in;
+- ``service end to end``: ``Annotator.annotate`` (cleaning, language, places,
+  severity as well).
 
-Also reports topic micro-F1 / kind macro-F1 of fp32 vs both int8 stages on held-out test
-texts, the recall of the keyword pre-filter on relevant corpus texts, load
-time and peak resident memory (``ru_maxrss``). Prints a JSON object.
+Also reports topic micro-F1 / kind macro-F1 of the fp32 baseline network and
+of the service path on held-out test texts, the recall of the keyword
+pre-filter on relevant corpus texts, load time and peak resident memory
+(``ru_maxrss``) of the service before the baseline network is loaded. Prints
+a JSON object.
 """
 
 from __future__ import annotations
@@ -57,16 +60,12 @@ def timed(fn: Callable[[], Any], rounds: int = 1) -> float:
     return best
 
 
-def naive(annotator: Annotator, texts: Sequence[str]) -> None:
+def naive(model: torch.nn.Module, tokenizer: Any, max_length: int, texts: Sequence[str]) -> None:
     """Pipeline-style: tokenize and run each text alone, fp32, no batching."""
-    model, tok = annotator.model, annotator.tokenizer
     with torch.no_grad():
         for text in texts:
-            enc = tok(
-                PREFIX + text,
-                truncation=True,
-                max_length=annotator.config.max_length,
-                return_tensors="pt",
+            enc = tokenizer(
+                PREFIX + text, truncation=True, max_length=max_length, return_tensors="pt"
             )
             model(enc["input_ids"], enc["attention_mask"])
 
@@ -78,24 +77,31 @@ def batched(annotator: Annotator, model: torch.nn.Module, texts: Sequence[str]) 
     )
 
 
-def f1_of(
-    annotator: Annotator, model: torch.nn.Module, examples: Sequence[Example]
+def scores(
+    annotator: Annotator, examples: Sequence[Example], probs: tuple[np.ndarray, np.ndarray]
 ) -> dict[str, float]:
-    texts = [prepare_text(e.text, e.title) for e in examples]
-    ids = tokenize(annotator.tokenizer, texts, annotator.config.max_length)
-    topic_p, kind_p = predict_ids(
-        model, ids, int(annotator.tokenizer.pad_token_id), annotator.max_tokens, annotator.max_batch
-    )
     pairs = [label_vectors(e) for e in examples]
     report = evaluate_arrays(
         np.asarray([p[0] for p in pairs]),
-        topic_p,
+        probs[0],
         np.asarray([p[1] for p in pairs]),
-        kind_p,
+        probs[1],
         annotator.config.topic_thresholds,
         annotator.config.lainnya_topic_threshold,
     )
-    return {"topic_micro_f1": report.topic_micro_f1, "kind_macro_f1": report.kind_macro_f1}
+    return {
+        "topic_micro_f1": round(report.topic_micro_f1, 4),
+        "kind_macro_f1": round(report.kind_macro_f1, 4),
+    }
+
+
+def network_probs(
+    annotator: Annotator, model: torch.nn.Module, texts: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    ids = tokenize(annotator.tokenizer, texts, annotator.config.max_length)
+    return predict_ids(
+        model, ids, int(annotator.tokenizer.pad_token_id), annotator.max_tokens, annotator.max_batch
+    )
 
 
 def every_kth(items: Sequence[Example], n: int) -> list[Example]:
@@ -105,11 +111,24 @@ def every_kth(items: Sequence[Example], n: int) -> list[Example]:
     return [items[int(i * step)] for i in range(n)]
 
 
+def fp32_network(settings: Any) -> torch.nn.Module:
+    """The shipped delta on a fresh base with every layer fp32 (what a pipeline would run)."""
+    from pathlib import Path
+
+    from nlp.base_model import load_base_model
+    from nlp.classifier import build_model
+    from nlp.service import resolve_base_dir
+
+    encoder, _ = load_base_model(resolve_base_dir(settings))
+    model, _ = build_model(encoder, Path(settings.classifier_path), quantize=False)
+    return model
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--news", type=int, default=24, help="news texts to time")
     parser.add_argument("--posts", type=int, default=64, help="posts to time")
-    parser.add_argument("--f1-texts", type=int, default=200, help="test texts for the F1 check")
+    parser.add_argument("--f1-texts", type=int, default=400, help="test texts for the F1 check")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
     args = parser.parse_args(argv)
     if args.threads:
@@ -135,6 +154,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     results: dict[str, Any] = {
         "torch_threads": torch.get_num_threads(),
+        "int8_lower": annotator.config.int8_lower,
+        "lexical_weight": annotator.config.lexical_weight,
         "load_seconds": round(load_s, 2),
         "rss_after_load_mb": round(rss_after_load, 0),
         "texts": {k: len(v) for k, v in samples.items()},
@@ -143,53 +164,44 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             for k, v in samples.items()
         },
     }
-    model = annotator.model
-    speed: dict[str, dict[str, float]] = {}
-    for register, texts in samples.items():
-        naive(annotator, texts[:2])  # warm-up
-        batched(annotator, model, texts[:4])
-        t_naive = timed(partial(naive, annotator, texts))
-        t_batched = timed(partial(batched, annotator, model, texts))
-        t_service = timed(partial(annotator.annotate, records[register]))
-        speed[register] = {
-            "baseline_texts_per_s": len(texts) / t_naive,
-            "batched_fp32_texts_per_s": len(texts) / t_batched,
-            "service_fp32_texts_per_s": len(texts) / t_service,
-        }
-
     f1_examples = every_kth(test, args.f1_texts)
-    f1_fp32 = f1_of(annotator, model, f1_examples)
+    f1_texts = [prepare_text(e.text, e.title) for e in f1_examples]
 
-    # In place, in two stages (a copy would hold fp32 and int8 weights at once):
-    # first only the frozen lower layers, then everything.
-    stages: dict[str, dict[str, float]] = {}
-    for stage in ("int8_lower", "int8_all"):
-        if stage == "int8_lower":
-            for layer in model.encoder.encoder.layer[: annotator.config.split_layer]:
-                torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
-                    layer, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
-                )
-        else:
-            torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
-                model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
-            )
-        for register, texts in samples.items():
-            batched(annotator, model, texts[:4])
-            t_int8 = timed(partial(batched, annotator, model, texts))
-            speed[register][f"batched_{stage}_texts_per_s"] = len(texts) / t_int8
-        stages[stage] = f1_of(annotator, model, f1_examples)
+    # The service first, so the peak memory below is the service's own.
+    speed: dict[str, dict[str, float]] = {register: {} for register in samples}
+    for register, texts in samples.items():
+        annotator.probabilities(texts[:4])  # warm-up
+        t = timed(partial(annotator.probabilities, texts))
+        speed[register]["service_model_path_texts_per_s"] = len(texts) / t
+        t = timed(partial(annotator.annotate, records[register]))
+        speed[register]["service_end_to_end_texts_per_s"] = len(texts) / t
+    f1_service = scores(annotator, f1_examples, annotator.probabilities(f1_texts))
+    service_network = network_probs(annotator, annotator.model, f1_texts)
+    f1_service_network = scores(annotator, f1_examples, service_network)
+    results["service_peak_rss_mb"] = round(peak_rss_mb(), 0)
 
-    for register, row in speed.items():
+    baseline = fp32_network(settings)
+    tokenizer, max_length = annotator.tokenizer, annotator.config.max_length
+    for register, texts in samples.items():
+        naive(baseline, tokenizer, max_length, texts[:2])  # warm-up
+        t_naive = timed(partial(naive, baseline, tokenizer, max_length, texts))
+        t_batched = timed(partial(batched, annotator, baseline, texts))
+        row = speed[register]
+        row["baseline_texts_per_s"] = len(texts) / t_naive
+        row["batched_fp32_texts_per_s"] = len(texts) / t_batched
         base = row["baseline_texts_per_s"]
         row["speedup_batched_fp32"] = row["batched_fp32_texts_per_s"] / base
-        row["speedup_int8_lower"] = row["batched_int8_lower_texts_per_s"] / base
-        row["speedup_int8_all"] = row["batched_int8_all_texts_per_s"] / base
+        row["speedup_service_model_path"] = row["service_model_path_texts_per_s"] / base
+        row["speedup_service_end_to_end"] = row["service_end_to_end_texts_per_s"] / base
         speed[register] = {k: round(v, 2) for k, v in row.items()}
     results["speed"] = speed
     results["f1"] = {
         "texts": len(f1_examples),
-        "fp32": {k: round(v, 4) for k, v in f1_fp32.items()},
-        **{name: {k: round(v, 4) for k, v in f.items()} for name, f in stages.items()},
+        "baseline_fp32_network": scores(
+            annotator, f1_examples, network_probs(annotator, baseline, f1_texts)
+        ),
+        "service_network_only": f1_service_network,
+        "service": f1_service,
     }
 
     relevant = [e for e in corpus if e.kind != "lainnya"]
@@ -202,7 +214,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "lainnya_skipped_fraction": round(1 - passed_other / max(1, len(other)), 4),
         "lainnya_texts": len(other),
     }
-    results["peak_rss_mb"] = round(peak_rss_mb(), 0)
+    results["peak_rss_mb_with_baseline_loaded"] = round(peak_rss_mb(), 0)
     return results
 
 

@@ -199,6 +199,16 @@ def train(
     split_layer: Annotated[int | None, typer.Option(min=1, max=11)] = None,
     seed: Annotated[int | None, typer.Option()] = None,
     no_cache: Annotated[bool, typer.Option(help="Do not reuse cached lower-layer states.")] = False,
+    int8_lower: Annotated[
+        bool,
+        typer.Option(
+            "--int8-lower/--fp32-lower",
+            help="Run the frozen layers as int8 (faster service; the upper layers train on it).",
+        ),
+    ] = True,
+    lexical: Annotated[
+        bool, typer.Option("--lexical/--no-lexical", help="Blend in the n-gram model.")
+    ] = True,
 ) -> None:
     """Fine-tune the classifier on the corpus (reproduces the shipped model by default)."""
     import torch
@@ -230,6 +240,8 @@ def train(
         config.split_layer = split_layer
     if seed is not None:
         config.seed = seed
+    config.int8_lower = int8_lower
+    config.lexical = lexical
     base_dir = resolve_base_dir(settings)
     encoder, tokenizer = load_base_model(base_dir)
     out_dir = output or Path(settings.classifier_path)
@@ -255,6 +267,17 @@ def evaluate(
     ] = None,
     corpus: Annotated[Path | None, typer.Option(help="Folder of *.jsonl corpus files.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    origin: Annotated[
+        list[str] | None,
+        typer.Option(help="Only texts from corpus files matching this glob (repeatable)."),
+    ] = None,
+    second_annotator: Annotated[
+        Path | None,
+        typer.Option(
+            help="JSONL of another annotator's {id, topics, kind}: score it against the corpus "
+            "labels and score the model on the same texts."
+        ),
+    ] = None,
 ) -> None:
     """Per-label precision/recall/F1, micro/macro F1 and the kind confusion matrix on a split."""
     import dataclasses
@@ -278,13 +301,43 @@ def evaluate(
         raise typer.Exit(2) from exc
     with console.status("loading the classifier…"):
         annotator = load_annotator(settings, with_places=False)
-    parts = split_examples(loaded.examples)
+    examples = loaded.examples
+    if origin:
+        from fnmatch import fnmatch
+
+        examples = [e for e in examples if any(fnmatch(e.origin, g) for g in origin)]
+        if not examples:
+            console.print(f"[red]error:[/] no corpus file matches {origin}")
+            raise typer.Exit(2)
+    if second_annotator is not None:
+        from nlp.evaluation import LabelFileError, agreement_report, parse_labels
+
+        try:
+            other = parse_labels(
+                second_annotator.read_text(encoding="utf-8").splitlines(), second_annotator.name
+            )
+            human = agreement_report(examples, other)
+        except (OSError, LabelFileError) as exc:
+            console.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(2) from exc
+        same = [e for e in examples if e.id in other]
+        machine = evaluate_examples(annotator, same)
+        pair = {"second_annotator": dataclasses.asdict(human), "model": dataclasses.asdict(machine)}
+        if as_json:
+            typer.echo(json.dumps(pair, indent=2))
+        else:
+            title = f"{len(same)} texts labelled by {second_annotator.name}"
+            typer.echo(format_report(human, f"second annotator vs corpus labels, {title}") + "\n")
+            typer.echo(format_report(machine, f"model vs corpus labels, same {len(same)} texts"))
+        return
+    parts = split_examples(examples)
     results: dict[str, Any] = {}
     for name in names:
         report = evaluate_examples(annotator, parts[name])
         results[name] = dataclasses.asdict(report)
         if not as_json:
-            typer.echo(format_report(report, f"{name} split") + "\n")
+            scope = f" ({', '.join(origin)})" if origin else ""
+            typer.echo(format_report(report, f"{name} split{scope}") + "\n")
     if as_json:
         typer.echo(json.dumps(results, indent=2))
 

@@ -153,6 +153,12 @@ def load_corpus(directory: Path = DEFAULT_CORPUS_DIR, strict: bool = True) -> Co
         total.examples.extend(part.examples)
         total.errors.extend(part.errors)
         total.incomplete_lines += part.incomplete_lines
+        if part.incomplete_lines:
+            # A committed file must end with a newline; a missing one usually means a
+            # writer was interrupted, so the last record is reported rather than lost silently.
+            total.errors.append(
+                f"{path.name}: last line has no newline (unfinished write?); it was not read"
+            )
     counts = Counter(e.id for e in total.examples)
     dupes = sorted(i for i, n in counts.items() if n > 1)
     if dupes:

@@ -184,19 +184,11 @@ def format_report(report: Report, title: str) -> str:
 
 def evaluate_examples(annotator: Any, examples: Sequence[Example]) -> Report:
     """Run the loaded classifier over ``examples`` (the full forward path used in service)."""
-    from nlp.classifier import predict_ids, tokenize
     from nlp.dataset import label_vectors, prepare_text
 
     config = annotator.config
     texts = [prepare_text(e.text, e.title) for e in examples]
-    ids = tokenize(annotator.tokenizer, texts, config.max_length)
-    topic_p, kind_p = predict_ids(
-        annotator.model,
-        ids,
-        int(annotator.tokenizer.pad_token_id),
-        annotator.max_tokens,
-        annotator.max_batch,
-    )
+    topic_p, kind_p = annotator.probabilities(texts)
     pairs = [label_vectors(e) for e in examples]
     true_topics = np.asarray([p[0] for p in pairs], dtype=np.float32).reshape(-1, len(TOPICS))
     true_kinds = np.asarray([p[1] for p in pairs], dtype=np.int64)
@@ -223,3 +215,108 @@ def evaluate_examples(annotator: Any, examples: Sequence[Example]) -> Report:
         report.extra[f"{register} ({len(rows)} texts) topic micro-F1"] = sub.topic_micro_f1
         report.extra[f"{register} ({len(rows)} texts) kind macro-F1"] = sub.kind_macro_f1
     return report
+
+
+BLEND_GRID = tuple(round(x, 2) for x in np.arange(0.0, 0.81, 0.1))
+
+
+@dataclass(frozen=True)
+class BlendChoice:
+    """The lexical weight picked on dev, with the dev scores that decided it."""
+
+    weight: float
+    topic_f1: float
+    kind_f1: float
+    transformer_topic_f1: float
+    transformer_kind_f1: float
+    lexical_topic_f1: float
+    lexical_kind_f1: float
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: round(float(v), 4) for k, v in self.__dict__.items()}
+
+
+def tune_blend(
+    true_topics: np.ndarray,
+    true_kinds: np.ndarray,
+    topic_p: np.ndarray,
+    kind_p: np.ndarray,
+    lex_topic_p: np.ndarray,
+    lex_kind_p: np.ndarray,
+    grid: Sequence[float] = BLEND_GRID,
+) -> BlendChoice:
+    """Weight of the lexical model in the average, chosen on dev (pure).
+
+    Each weight is scored with its own dev-tuned thresholds (as it would ship) by
+    topic micro-F1 + kind macro-F1; ties go to the smaller lexical weight.
+    """
+
+    def score(t: np.ndarray, k: np.ndarray) -> tuple[float, float]:
+        report = evaluate_arrays(true_topics, t, true_kinds, k, tune_thresholds(true_topics, t))
+        return report.topic_micro_f1, report.kind_macro_f1
+
+    best: tuple[float, float, float, float] | None = None
+    for w in grid:
+        t = (1.0 - w) * topic_p + w * lex_topic_p
+        k = (1.0 - w) * kind_p + w * lex_kind_p
+        topic_f1, kind_f1 = score(t, k)
+        key = (round(topic_f1 + kind_f1, 6), -w, topic_f1, kind_f1)
+        if best is None or key > best:
+            best = key
+    assert best is not None
+    tr = score(topic_p, kind_p)
+    lx = score(lex_topic_p, lex_kind_p)
+    return BlendChoice(-best[1], best[2], best[3], tr[0], tr[1], lx[0], lx[1])
+
+
+class LabelFileError(ValueError):
+    """A file of another annotator's labels cannot be compared with the corpus."""
+
+
+def parse_labels(lines: Sequence[str], origin: str) -> dict[str, tuple[tuple[str, ...], str]]:
+    """``{"id", "topics", "kind"}`` lines (a second annotator's labels) by id (pure)."""
+    import json
+
+    out: dict[str, tuple[tuple[str, ...], str]] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise LabelFileError(f"{origin}:{number}: invalid JSON ({exc.msg})") from exc
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+            raise LabelFileError(f"{origin}:{number}: needs an object with a string id")
+        topics, kind = raw.get("topics"), raw.get("kind")
+        if not isinstance(topics, list) or any(t not in TOPICS for t in topics):
+            raise LabelFileError(f"{origin}:{number}: topics must be a list of known topics")
+        if kind not in KINDS:
+            raise LabelFileError(f"{origin}:{number}: unknown kind {kind!r}")
+        if raw["id"] in out:
+            raise LabelFileError(f"{origin}:{number}: duplicate id {raw['id']!r}")
+        out[raw["id"]] = (tuple(topics), str(kind))
+    return out
+
+
+def agreement_report(
+    examples: Sequence[Example], other: Mapping[str, tuple[tuple[str, ...], str]]
+) -> Report:
+    """Score another annotator's labels against the corpus labels, as if they were predictions.
+
+    Every labelled id must be in ``examples``: a silent partial comparison would
+    overstate agreement.
+    """
+    by_id = {e.id: e for e in examples}
+    missing = sorted(set(other) - set(by_id))
+    if missing:
+        raise LabelFileError(f"ids not in the corpus: {', '.join(missing[:10])}")
+    ids = sorted(other)
+    true_topics = np.asarray(
+        [[1 if t in by_id[i].topics else 0 for t in TOPICS] for i in ids], dtype=np.int64
+    ).reshape(-1, len(TOPICS))
+    pred_topics = np.asarray(
+        [[1 if t in other[i][0] else 0 for t in TOPICS] for i in ids], dtype=np.int64
+    ).reshape(-1, len(TOPICS))
+    true_kinds = np.asarray([KINDS.index(by_id[i].kind) for i in ids], dtype=np.int64)
+    pred_kinds = np.asarray([KINDS.index(other[i][1]) for i in ids], dtype=np.int64)
+    return score_report(true_topics, pred_topics, true_kinds, pred_kinds)

@@ -36,8 +36,10 @@ from nlp.language import UNDETERMINED, detect_language, looks_binary
 from nlp.severity import derive_severity
 
 if TYPE_CHECKING:
+    import numpy as np
     from transformers import PreTrainedTokenizerBase
 
+    from nlp.lexical import LexicalModel
     from nlp.places import Gazetteer
     from pantau.settings import Settings
 
@@ -111,6 +113,7 @@ class Annotator:
         config: ClassifierConfig,
         gazetteer: Gazetteer | None,
         model_version: str,
+        lexical: LexicalModel | None = None,
         # Measured on 2 cores: bigger batches do not speed up CPU inference
         # (already compute-bound) but raise peak memory.
         max_tokens: int = 2048,
@@ -123,14 +126,18 @@ class Annotator:
         self.model_version = model_version
         self.max_tokens = max_tokens
         self.max_batch = max_batch
+        self.lexical = lexical
         self._lock = threading.Lock()
 
-    def annotate(
-        self, records: Sequence[Any], progress: Callable[[int], None] | None = None
-    ) -> list[dict[str, Any]]:
-        prepared = [prepare_record(r) for r in records]
-        todo = [i for i, p in enumerate(prepared) if p.error is None]
-        ids = tokenize(self.tokenizer, [prepared[i].text for i in todo], self.config.max_length)
+    def probabilities(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Topic and kind probabilities for prepared texts: the transformer, blended with
+        the n-gram model when the shipped classifier has one."""
+        from nlp.lexical import blend
+        from nlp.lexical import predict as lexical_predict
+
+        ids = tokenize(self.tokenizer, texts, self.config.max_length)
         with self._lock:
             topic_p, kind_p = predict_ids(
                 self.model,
@@ -140,6 +147,18 @@ class Annotator:
                 self.max_batch,
                 progress=progress,
             )
+        if self.lexical is not None and self.config.lexical_weight > 0:
+            lex_topic, lex_kind = lexical_predict(self.lexical, texts)
+            topic_p = blend(topic_p, lex_topic, self.config.lexical_weight)
+            kind_p = blend(kind_p, lex_kind, self.config.lexical_weight)
+        return topic_p, kind_p
+
+    def annotate(
+        self, records: Sequence[Any], progress: Callable[[int], None] | None = None
+    ) -> list[dict[str, Any]]:
+        prepared = [prepare_record(r) for r in records]
+        todo = [i for i, p in enumerate(prepared) if p.error is None]
+        topic_p, kind_p = self.probabilities([prepared[i].text for i in todo], progress)
         out: list[dict[str, Any]] = []
         row_of = {i: row for row, i in enumerate(todo)}
         for i, p in enumerate(prepared):
@@ -179,7 +198,14 @@ class Annotator:
 
 
 def model_version_of(delta_dir: Path) -> str:
-    digest = hashlib.sha256((delta_dir / WEIGHTS_FILE).read_bytes()).hexdigest()
+    """Changes whenever any shipped weight file changes (the lexical part included)."""
+    from nlp.lexical import WEIGHTS_FILE as LEXICAL_WEIGHTS
+
+    digest = hashlib.sha256((delta_dir / WEIGHTS_FILE).read_bytes())
+    lexical = delta_dir / LEXICAL_WEIGHTS
+    if lexical.is_file():
+        digest.update(lexical.read_bytes())
+    return f"pantau-e5s-{digest.hexdigest()[:12]}"
     return f"pantau-e5s-{digest[:12]}"
 
 
@@ -202,6 +228,7 @@ def load_annotator(settings: Settings, with_places: bool = True) -> Annotator:
     import torch
 
     from nlp.base_model import load_base_model
+    from nlp.lexical import load_lexical
     from nlp.places import default_gazetteer
 
     delta_dir = Path(settings.classifier_path)
@@ -214,12 +241,14 @@ def load_annotator(settings: Settings, with_places: bool = True) -> Annotator:
             return _CACHE[key]
         encoder, tokenizer = load_base_model(base_dir)
         model, config = build_model(encoder, delta_dir)
+        lexical = load_lexical(delta_dir) if config.lexical_weight > 0 else None
         annotator = Annotator(
             model,
             tokenizer,
             config,
             default_gazetteer() if with_places else None,
             model_version_of(delta_dir),
+            lexical,
         )
         _CACHE[key] = annotator
         return annotator

@@ -46,10 +46,12 @@ from nlp.dataset import (
     prepare_text,
     split_examples,
 )
-from nlp.evaluation import evaluate_arrays, tune_thresholds
+from nlp.evaluation import evaluate_arrays, tune_blend, tune_thresholds
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+    from nlp.lexical import LexicalModel
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class TrainConfig:
     split_layer: int = 9
-    epochs: int = 7
+    epochs: int = 8
     max_length: int = 512
     lr_layers: float = 1.5e-4
     lr_heads: float = 1e-2
@@ -69,6 +71,12 @@ class TrainConfig:
     topic_loss_weight: float = 4.0
     seed: int = 20241127
     lainnya_topic_threshold: float = 0.9
+    # The n-gram model blended with the transformer (nlp/lexical.py); its weight is tuned on dev.
+    lexical: bool = True
+    lexical_c: float = 8.0
+    # Train the upper layers on the int8-quantised lower layers' output, which is what
+    # the service then runs (quantisation-aware in the only place it matters).
+    int8_lower: bool = True
 
 
 @dataclass
@@ -145,8 +153,11 @@ class LowerCache:
         return [self.items[k] for k in keys]
 
 
-def cache_path(cache_dir: Path, base_dir: Path, fingerprint: str, split_layer: int) -> Path:
-    return cache_dir / f"{base_dir.name}-{fingerprint[:16]}-L{split_layer}.pt"
+def cache_path(
+    cache_dir: Path, base_dir: Path, fingerprint: str, split_layer: int, int8: bool = False
+) -> Path:
+    suffix = "-int8" if int8 else ""
+    return cache_dir / f"{base_dir.name}-{fingerprint[:16]}-L{split_layer}{suffix}.pt"
 
 
 def make_batches(
@@ -222,6 +233,7 @@ class TrainResult:
     config: ClassifierConfig
     history: list[dict[str, float]]
     seconds: float
+    lexical: LexicalModel | None = None
 
 
 def labels_of(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray]:
@@ -249,8 +261,12 @@ def train_classifier(
         raise ValueError("the corpus needs texts in both the train and the dev split")
     model = TopicKindModel(encoder, config.split_layer, config.dropout)
     fingerprint = base_fingerprint(encoder, config.split_layer)
+    if config.int8_lower:
+        model.quantize_lower()
     cache = LowerCache(
-        cache_path(cache_dir, base_dir, fingerprint, config.split_layer) if cache_dir else None
+        cache_path(cache_dir, base_dir, fingerprint, config.split_layer, config.int8_lower)
+        if cache_dir
+        else None
     )
 
     def encode(items: Sequence[Example], name: str) -> list[CachedText]:
@@ -349,6 +365,32 @@ def train_classifier(
             # Round through fp16 now so thresholds are tuned on exactly what ships.
             params[name].copy_(tensor.to(torch.float16).to(torch.float32))
     topic_p, kind_p = predict_cached(model, dev_items)
+    lexical_weight = 0.0
+    lexical = None
+    blend_report: dict[str, Any] = {}
+    if config.lexical:
+        from nlp.lexical import blend, predict, train_lexical
+
+        t0 = time.perf_counter()
+        lexical = train_lexical(
+            [prepare_text(e.text, e.title) for e in parts["train"]],
+            train_topics,
+            train_kinds,
+            len(KINDS),
+            config.lexical_c,
+        )
+        dev_texts = [prepare_text(e.text, e.title) for e in parts["dev"]]
+        lex_topic, lex_kind = predict(lexical, dev_texts)
+        choice = tune_blend(dev_topics, dev_kinds, topic_p, kind_p, lex_topic, lex_kind)
+        lexical_weight = choice.weight
+        blend_report = {"seconds": round(time.perf_counter() - t0, 1), **choice.as_dict()}
+        report(
+            "lexical model: dev topic micro-F1 transformer "
+            f"{choice.transformer_topic_f1:.3f}, lexical {choice.lexical_topic_f1:.3f}, blend "
+            f"{choice.topic_f1:.3f} at weight {choice.weight:.1f} (thresholds tuned on dev)"
+        )
+        topic_p = blend(topic_p, lex_topic, lexical_weight)
+        kind_p = blend(kind_p, lex_kind, lexical_weight)
     thresholds = tune_thresholds(dev_topics, topic_p)
     best_epoch = max(history, key=lambda r: r["dev_topic_micro_f1"] + r["dev_kind_macro_f1"])
     classifier_config = ClassifierConfig(
@@ -360,7 +402,10 @@ def train_classifier(
         topic_thresholds=thresholds,
         lainnya_topic_threshold=config.lainnya_topic_threshold,
         dropout=config.dropout,
+        lexical_weight=lexical_weight,
+        int8_lower=config.int8_lower,
         training={
+            "blend": blend_report,
             **asdict(config),
             "corpus_sha256": corpus_hash(examples),
             "train_texts": len(parts["train"]),
@@ -372,7 +417,7 @@ def train_classifier(
         },
     )
     model.eval()
-    return TrainResult(model, classifier_config, history, time.perf_counter() - started)
+    return TrainResult(model, classifier_config, history, time.perf_counter() - started, lexical)
 
 
 def train_and_save(
@@ -388,6 +433,13 @@ def train_and_save(
     result = train_classifier(encoder, tokenizer, examples, config, base_dir, cache_dir, report)
     result.config.training["seconds"] = round(result.seconds, 1)
     save_delta(result.model, result.config, out_dir)
+    if result.lexical is not None:
+        from nlp.lexical import save_lexical
+
+        save_lexical(result.lexical, out_dir)
+    else:
+        for stale in ("lexical.safetensors", "lexical.json"):
+            (out_dir / stale).unlink(missing_ok=True)
     return result
 
 

@@ -289,6 +289,31 @@ def test_delta_round_trip_and_refusals(tmp_path: Path) -> None:
         read_config(tmp_path / "missing")
 
 
+def test_int8_lower_layers_stay_close_and_load_from_the_config(tmp_path: Path) -> None:
+    tok = tiny_tokenizer()
+    model = TopicKindModel(tiny_encoder(vocab=len(tok)), 2)
+    model.eval()
+    ids = tokenize(tok, ["lurah kampanye diduga viral", "rapat koordinasi sosialisasi"], 64)
+    fp32 = predict_ids(model, ids, tok.pad_token_id)
+    save_delta(model, tiny_config(model.encoder, int8_lower=True), tmp_path)
+    loaded, config = build_model(tiny_encoder(vocab=len(tok)), tmp_path)
+    assert config.int8_lower
+
+    def linear_kinds(layer: Any) -> set[str]:
+        return {type(m).__module__ for m in layer.modules() if type(m).__name__ == "Linear"}
+
+    # Only below the split: the trained layers stay plain fp32 Linear.
+    assert linear_kinds(loaded.encoder.encoder.layer[0]) == {
+        "torch.ao.nn.quantized.dynamic.modules.linear"
+    }
+    assert linear_kinds(loaded.encoder.encoder.layer[3]) == {"torch.nn.modules.linear"}
+    int8 = predict_ids(loaded, ids, tok.pad_token_id)
+    np.testing.assert_allclose(fp32[0], int8[0], atol=0.05)
+    np.testing.assert_allclose(fp32[1], int8[1], atol=0.05)
+    # The delta itself holds no quantised tensors: the same files load as fp32 too.
+    assert set(loaded.delta_state()) == set(model.delta_state())
+
+
 def test_fingerprint_ignores_word_embeddings_only() -> None:
     a = tiny_encoder(vocab=60)
     b = tiny_encoder(vocab=60)
@@ -363,7 +388,12 @@ def test_training_learns_and_is_reproducible(tmp_path: Path) -> None:
     assert max(h["dev_topic_micro_f1"] for h in history) > 0.7
     assert set(first.config.topic_thresholds) == set(TOPICS)
     assert first.config.training["corpus_sha256"]
+    # The n-gram model is trained alongside and its weight chosen on dev.
+    assert first.lexical is not None
+    assert 0.0 <= first.config.lexical_weight <= 0.8
+    assert first.config.training["blend"]["lexical_topic_f1"] > 0.7
     second = run()
+    assert second.config.lexical_weight == first.config.lexical_weight
     for name, tensor in first.model.delta_state().items():
         torch.testing.assert_close(tensor, second.model.delta_state()[name], atol=1e-5, rtol=1e-4)
 
@@ -454,3 +484,39 @@ def test_incident_and_posts_on_real_model(annotator: Any) -> None:
     assert out["post"]["kind"] == "dugaan_pelanggaran", out["post"]["scores"]
     assert "politik_uang" in out["post"]["topics"]
     assert out["sport"]["kind"] == "lainnya" and out["sport"]["topics"] == []
+
+
+# -- agreement with a second annotator ---------------------------------------------------------
+
+
+def test_agreement_report_scores_a_second_annotator() -> None:
+    from nlp.evaluation import LabelFileError, agreement_report, parse_labels
+
+    gold = [
+        Example("a", "s1", "post", "", "x", ("politik_uang",), "dugaan_pelanggaran"),
+        Example("b", "s2", "post", "", "y", ("apk", "netralitas_asn"), "pencegahan"),
+        Example("c", "s3", "post", "", "z", (), "lainnya"),
+    ]
+    lines = [
+        '{"id": "a", "topics": ["politik_uang"], "kind": "dugaan_pelanggaran"}',
+        "",
+        '{"id": "b", "topics": ["apk"], "kind": "dugaan_pelanggaran"}',
+    ]
+    other = parse_labels(lines, "second.jsonl")
+    report = agreement_report(gold, other)
+    assert report.texts == 2  # only the texts the second annotator labelled
+    assert report.topic_micro_precision == 1.0
+    assert report.topic_micro_recall == pytest.approx(2 / 3)
+    assert report.confusion[KINDS.index("pencegahan")][KINDS.index("dugaan_pelanggaran")] == 1
+    for bad, message in (
+        ('{"id": "a", "topics": ["nope"], "kind": "lainnya"}', "known topics"),
+        ('{"id": "a", "topics": [], "kind": "incident"}', "unknown kind"),
+        ("{oops", "invalid JSON"),
+        ('{"topics": [], "kind": "lainnya"}', "string id"),
+    ):
+        with pytest.raises(LabelFileError, match=message):
+            parse_labels([bad], "second.jsonl")
+    with pytest.raises(LabelFileError, match="duplicate id"):
+        parse_labels([lines[0], lines[0]], "second.jsonl")
+    with pytest.raises(LabelFileError, match="not in the corpus: zz"):
+        agreement_report(gold, {"zz": ((), "lainnya")})

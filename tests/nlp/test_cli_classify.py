@@ -148,3 +148,22 @@ def test_model_evaluate_prints_tables_on_the_real_model() -> None:
     # Far above chance on held-out scenarios (honest figures are in nlp/model/README.md).
     assert report["kind_macro_f1"] > 0.85
     assert report["topic_micro_f1"] > 0.7
+
+
+@pytest.mark.slow
+def test_model_evaluate_restricts_to_corpus_files() -> None:
+    from nlp.service import load_annotator
+    from pantau.cli import app
+    from pantau.settings import get_settings
+
+    try:
+        load_annotator(get_settings())
+    except Exception as exc:
+        _require_real(exc)
+    args = ["model", "evaluate", "--split", "dev", "--json", "--origin", "news_g*"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)["dev"]
+    assert 0 < report["texts"] < 90  # only news_g's dev texts
+    result = CliRunner().invoke(app, [*args[:-1], "nothing_matches*"])
+    assert result.exit_code == 2 and "no corpus file matches" in result.output

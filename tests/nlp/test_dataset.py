@@ -100,6 +100,15 @@ def test_load_corpus_strict_raises_on_duplicates(tmp_path: Path) -> None:
     assert load_corpus(tmp_path, strict=False).errors == ["duplicate ids: d"]
 
 
+def test_load_corpus_reports_a_file_without_final_newline(tmp_path: Path) -> None:
+    text = "".join(lines(record(id="a"))) + json.dumps(record(id="b"))
+    (tmp_path / "a.jsonl").write_text(text, encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"a\.jsonl: last line has no newline"):
+        load_corpus(tmp_path)
+    loose = load_corpus(tmp_path, strict=False)
+    assert [e.id for e in loose.examples] == ["a"] and loose.incomplete_lines == 1
+
+
 def test_load_corpus_needs_files(tmp_path: Path) -> None:
     with pytest.raises(CorpusError, match=r"no \*\.jsonl"):
         load_corpus(tmp_path)
