@@ -103,8 +103,9 @@ def predict(model: LexicalModel, texts: Sequence[str]) -> tuple[np.ndarray, np.n
     if not texts:
         return np.zeros((0, n_topics), np.float32), np.zeros((0, n_kinds), np.float32)
     x = features(model, texts)
-    topic = x @ model.topic_coef.astype(np.float64) + model.topic_bias
-    kind = x @ model.kind_coef.astype(np.float64) + model.kind_bias
+    # asarray: no copy, the coefficients are kept as float64 like the features.
+    topic = x @ np.asarray(model.topic_coef, dtype=np.float64) + model.topic_bias
+    kind = x @ np.asarray(model.kind_coef, dtype=np.float64) + model.kind_bias
     return _sigmoid(np.asarray(topic)), _softmax(np.asarray(kind))
 
 
@@ -141,10 +142,10 @@ def train_lexical(
         char_vocab,
         word_idf,
         char_idf,
-        np.zeros((len(word_vocab) + len(char_vocab), n_topics), np.float32),
-        np.zeros(n_topics, np.float32),
-        np.zeros((len(word_vocab) + len(char_vocab), n_kinds), np.float32),
-        np.zeros(n_kinds, np.float32),
+        np.zeros((len(word_vocab) + len(char_vocab), n_topics), np.float64),
+        np.zeros(n_topics, np.float64),
+        np.zeros((len(word_vocab) + len(char_vocab), n_kinds), np.float64),
+        np.zeros(n_kinds, np.float64),
     )
     x = features(model, texts)
     for j in range(n_topics):
@@ -222,10 +223,10 @@ def load_lexical(delta_dir: Path) -> LexicalModel:
         list(vocab["char"]),
         arrays["word_idf"].astype(np.float64),
         arrays["char_idf"].astype(np.float64),
-        arrays["topic_coef"].astype(np.float32),
-        arrays["topic_bias"].astype(np.float32),
-        arrays["kind_coef"].astype(np.float32),
-        arrays["kind_bias"].astype(np.float32),
+        arrays["topic_coef"].astype(np.float64),
+        arrays["topic_bias"].astype(np.float64),
+        arrays["kind_coef"].astype(np.float64),
+        arrays["kind_bias"].astype(np.float64),
     )
     if (
         model.word_idf.shape[0] != len(model.word_vocab)

@@ -206,7 +206,6 @@ def model_version_of(delta_dir: Path) -> str:
     if lexical.is_file():
         digest.update(lexical.read_bytes())
     return f"pantau-e5s-{digest.hexdigest()[:12]}"
-    return f"pantau-e5s-{digest[:12]}"
 
 
 def resolve_base_dir(settings: Settings) -> Path:

@@ -269,18 +269,19 @@ def train_classifier(
         else None
     )
 
-    def encode(items: Sequence[Example], name: str) -> list[CachedText]:
-        texts = [prepare_text(e.text, e.title) for e in items]
+    def encode(texts: Sequence[str], name: str) -> list[CachedText]:
         t0 = time.perf_counter()
         out = cache.fill(model, tokenizer, texts, config.max_length)
         report(
-            f"{name}: {len(items)} texts encoded by the frozen layers "
+            f"{name}: {len(texts)} texts encoded by the frozen layers "
             f"in {time.perf_counter() - t0:.0f} s"
         )
         return out
 
-    train_items = encode(parts["train"], "train")
-    dev_items = encode(parts["dev"], "dev")
+    train_texts = [prepare_text(e.text, e.title) for e in parts["train"]]
+    dev_texts = [prepare_text(e.text, e.title) for e in parts["dev"]]
+    train_items = encode(train_texts, "train")
+    dev_items = encode(dev_texts, "dev")
     cache.save()
     train_topics, train_kinds = labels_of(parts["train"])
     dev_topics, dev_kinds = labels_of(parts["dev"])
@@ -373,13 +374,8 @@ def train_classifier(
 
         t0 = time.perf_counter()
         lexical = train_lexical(
-            [prepare_text(e.text, e.title) for e in parts["train"]],
-            train_topics,
-            train_kinds,
-            len(KINDS),
-            config.lexical_c,
+            train_texts, train_topics, train_kinds, len(KINDS), config.lexical_c
         )
-        dev_texts = [prepare_text(e.text, e.title) for e in parts["dev"]]
         lex_topic, lex_kind = predict(lexical, dev_texts)
         choice = tune_blend(dev_topics, dev_kinds, topic_p, kind_p, lex_topic, lex_kind)
         lexical_weight = choice.weight
@@ -433,12 +429,12 @@ def train_and_save(
     result = train_classifier(encoder, tokenizer, examples, config, base_dir, cache_dir, report)
     result.config.training["seconds"] = round(result.seconds, 1)
     save_delta(result.model, result.config, out_dir)
-    if result.lexical is not None:
-        from nlp.lexical import save_lexical
+    from nlp import lexical
 
-        save_lexical(result.lexical, out_dir)
+    if result.lexical is not None:
+        lexical.save_lexical(result.lexical, out_dir)
     else:
-        for stale in ("lexical.safetensors", "lexical.json"):
+        for stale in (lexical.WEIGHTS_FILE, lexical.VOCAB_FILE):
             (out_dir / stale).unlink(missing_ok=True)
     return result
 

@@ -520,3 +520,34 @@ def test_agreement_report_scores_a_second_annotator() -> None:
         parse_labels([lines[0], lines[0]], "second.jsonl")
     with pytest.raises(LabelFileError, match="not in the corpus: zz"):
         agreement_report(gold, {"zz": ((), "lainnya")})
+
+
+def test_train_and_save_writes_the_lexical_files_or_removes_stale_ones(tmp_path: Path) -> None:
+    from nlp.lexical import VOCAB_FILE, WEIGHTS_FILE, load_lexical
+    from nlp.training import TrainConfig, train_and_save
+
+    tok = tiny_tokenizer()
+    out = tmp_path / "model"
+    config = TrainConfig(split_layer=2, epochs=1, max_length=64, max_batch=16)
+    train_and_save(
+        tiny_encoder(vocab=len(tok)),
+        tok,
+        toy_corpus(),
+        config,
+        tmp_path / "b",
+        out,
+        report=lambda m: None,
+    )
+    assert load_lexical(out).n_features > 0
+    config.lexical = False
+    train_and_save(
+        tiny_encoder(vocab=len(tok)),
+        tok,
+        toy_corpus(),
+        config,
+        tmp_path / "b",
+        out,
+        report=lambda m: None,
+    )
+    assert not (out / WEIGHTS_FILE).exists() and not (out / VOCAB_FILE).exists()
+    assert read_config(out).lexical_weight == 0.0
