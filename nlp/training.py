@@ -1,15 +1,23 @@
-"""Fine-tune the classifier's upper encoder layers and heads on the labelled corpus.
+"""Fine-tune the classifier's encoder layers and heads on the labelled corpus.
 
-CPU economy: the embeddings and the lower ``split_layer`` layers are frozen,
-so their output for a text never changes. It is computed once per text (one
-forward pass over the corpus, kept in an on-disk cache keyed by the text and
-the frozen base's fingerprint) and training runs only the upper layers and
-the heads, for several epochs, on those cached states. The result is the same
-network as a full forward pass with the lower layers frozen.
+What trains. The embeddings and the lower ``split_layer`` layers are frozen,
+so their output for a text never changes: it is computed once per text (kept
+in an on-disk cache keyed by the text and the frozen base's fingerprint) and
+the epochs run only the upper layers and the heads on those cached states.
+The shipped model uses ``split_layer=0``: every encoder layer is fine-tuned
+and only the embedding output is cached. A higher split trades accuracy for
+CPU time (figures in docs/classifier.md).
+
+Where. ``device="auto"`` trains on a GPU when torch sees one (the shipped
+model: about 3 minutes on one H200) and on the CPU otherwise (hours on two
+cores). After the best epoch is restored, everything moves to the CPU, the
+trained layers are quantised to int8 as the service runs them, and the n-gram
+weight and the topic thresholds are tuned on dev on that network.
 
 Determinism: seeds for ``random``, numpy and torch are fixed and batches are
-formed by a seeded generator, so the same corpus and settings give the same
-weights up to floating-point nondeterminism of multithreaded kernels.
+formed by a seeded generator, so the same corpus, settings and device give the
+same weights up to floating-point nondeterminism of parallel kernels; a GPU
+and a CPU run differ by that much too.
 """
 
 from __future__ import annotations
@@ -58,10 +66,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TrainConfig:
-    split_layer: int = 9
-    epochs: int = 8
+    # 0: every encoder layer is fine-tuned (only the embeddings stay frozen).
+    split_layer: int = 0
+    epochs: int = 16
     max_length: int = 512
-    lr_layers: float = 1.5e-4
+    lr_layers: float = 6e-5
     lr_heads: float = 1e-2
     weight_decay: float = 0.01
     warmup_fraction: float = 0.1
@@ -76,7 +85,21 @@ class TrainConfig:
     lexical_c: float = 8.0
     # Train the upper layers on the int8-quantised lower layers' output, which is what
     # the service then runs (quantisation-aware in the only place it matters).
-    int8_lower: bool = True
+    int8_lower: bool = False
+    # Quantise the fine-tuned layers after training; the blend weight and the thresholds are
+    # then tuned on dev on the int8 network, which is what the service runs.
+    int8_upper: bool = True
+    # Where the upper layers train: "auto" (a GPU when torch sees one), "cpu" or "cuda".
+    # Int8 layers always run on the CPU (torch's dynamic quantisation has no GPU kernels).
+    device: str = "auto"
+
+
+def resolve_device(name: str) -> str:
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' asked for but torch sees no GPU; use --device cpu")
+    return name
 
 
 @dataclass
@@ -126,6 +149,7 @@ class LowerCache:
         max_length: int,
         max_tokens: int = 8192,
         progress: Callable[[int, int], None] | None = None,
+        device: str = "cpu",
     ) -> list[CachedText]:
         keys = [text_key(t, max_length) for t in texts]
         todo = sorted(
@@ -142,7 +166,8 @@ class LowerCache:
                     input_ids, mask = pad_batch(
                         [ids[i] for i in batch], int(tokenizer.pad_token_id)
                     )
-                    hidden = model.lower(input_ids, mask).to(torch.float16)
+                    hidden = model.lower(input_ids.to(device), mask.to(device))
+                    hidden = hidden.to(torch.float16).cpu()
                     for row, i in enumerate(batch):
                         n = len(ids[i])
                         self.items[todo[i][0]] = CachedText(ids[i], hidden[row, :n].clone())
@@ -182,7 +207,9 @@ def make_batches(
     return batches
 
 
-def pad_hidden(items: Sequence[CachedText]) -> tuple[torch.Tensor, torch.Tensor]:
+def pad_hidden(
+    items: Sequence[CachedText], device: str = "cpu"
+) -> tuple[torch.Tensor, torch.Tensor]:
     width = max(len(it.ids) for it in items)
     dim = items[0].hidden.shape[-1]
     hidden = torch.zeros((len(items), width, dim), dtype=torch.float32)
@@ -191,11 +218,14 @@ def pad_hidden(items: Sequence[CachedText]) -> tuple[torch.Tensor, torch.Tensor]
         n = len(it.ids)
         hidden[row, :n] = it.hidden.to(torch.float32)
         mask[row, :n] = 1
-    return hidden, mask
+    return hidden.to(device), mask.to(device)
 
 
 def predict_cached(
-    model: TopicKindModel, items: Sequence[CachedText], max_tokens: int = 8192
+    model: TopicKindModel,
+    items: Sequence[CachedText],
+    max_tokens: int = 8192,
+    device: str = "cpu",
 ) -> tuple[np.ndarray, np.ndarray]:
     from nlp.classifier import length_batches
 
@@ -204,11 +234,28 @@ def predict_cached(
     model.eval()
     with torch.inference_mode():
         for batch in length_batches([len(it.ids) for it in items], max_tokens, 64):
-            hidden, mask = pad_hidden([items[i] for i in batch])
+            hidden, mask = pad_hidden([items[i] for i in batch], device)
             t_logits, k_logits = model.upper(hidden, mask)
-            topic[batch] = torch.sigmoid(t_logits).numpy()
-            kind[batch] = torch.softmax(k_logits, dim=-1).numpy()
+            topic[batch] = torch.sigmoid(t_logits).cpu().numpy()
+            kind[batch] = torch.softmax(k_logits, dim=-1).cpu().numpy()
     return topic, kind
+
+
+def place_model(model: TopicKindModel, device: str, int8_lower: bool) -> str:
+    """Put the model on ``device`` and return where the frozen part must run.
+
+    Int8 layers stay on the CPU (no GPU kernels), so with ``int8_lower`` only the
+    trained layers and the heads move; the cache is then filled on the CPU.
+    """
+    if device == "cpu":
+        return "cpu"
+    if not int8_lower:
+        model.to(device)
+        return device
+    for layer in model.encoder.encoder.layer[model.split_layer :]:
+        layer.to(device)
+    model.heads.to(device)
+    return "cpu"
 
 
 def kind_class_weights(kinds: Sequence[int]) -> torch.Tensor:
@@ -234,6 +281,8 @@ class TrainResult:
     history: list[dict[str, float]]
     seconds: float
     lexical: LexicalModel | None = None
+    # The fine-tuned weights as shipped (fp16, before any int8 quantisation of ``model``).
+    state: dict[str, torch.Tensor] | None = None
 
 
 def labels_of(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray]:
@@ -242,6 +291,44 @@ def labels_of(examples: Sequence[Example]) -> tuple[np.ndarray, np.ndarray]:
         np.asarray([p[0] for p in pairs], dtype=np.float32),
         np.asarray([p[1] for p in pairs], dtype=np.int64),
     )
+
+
+@dataclass
+class Calibration:
+    """What is tuned on dev after training: the n-gram weight and the topic thresholds."""
+
+    lexical_weight: float
+    thresholds: dict[str, float]
+    blend: dict[str, float]  # empty without an n-gram model
+
+    def summary(self) -> str:
+        if not self.blend:
+            return "thresholds tuned on dev (no n-gram model)"
+        b = self.blend
+        return (
+            f"dev topic micro-F1: transformer {b['transformer_topic_f1']:.3f}, n-gram "
+            f"{b['lexical_topic_f1']:.3f}, blend {b['topic_f1']:.3f} at n-gram weight "
+            f"{self.lexical_weight:.1f}; kind macro-F1 blend {b['kind_f1']:.3f} "
+            "(thresholds tuned on dev)"
+        )
+
+
+def calibrate(
+    dev_topics: np.ndarray,
+    dev_kinds: np.ndarray,
+    topic_p: np.ndarray,
+    kind_p: np.ndarray,
+    lexical_probs: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Calibration:
+    """Pick the blend weight, then per-topic thresholds, on dev predictions (pure)."""
+    from nlp.lexical import blend
+
+    if lexical_probs is None:
+        return Calibration(0.0, tune_thresholds(dev_topics, topic_p), {})
+    lex_topic, lex_kind = lexical_probs
+    choice = tune_blend(dev_topics, dev_kinds, topic_p, kind_p, lex_topic, lex_kind)
+    blended = blend(topic_p, lex_topic, choice.weight)
+    return Calibration(choice.weight, tune_thresholds(dev_topics, blended), choice.as_dict())
 
 
 def train_classifier(
@@ -263,6 +350,8 @@ def train_classifier(
     fingerprint = base_fingerprint(encoder, config.split_layer)
     if config.int8_lower:
         model.quantize_lower()
+    device = resolve_device(config.device)
+    lower_device = place_model(model, device, config.int8_lower)
     cache = LowerCache(
         cache_path(cache_dir, base_dir, fingerprint, config.split_layer, config.int8_lower)
         if cache_dir
@@ -271,7 +360,7 @@ def train_classifier(
 
     def encode(texts: Sequence[str], name: str) -> list[CachedText]:
         t0 = time.perf_counter()
-        out = cache.fill(model, tokenizer, texts, config.max_length)
+        out = cache.fill(model, tokenizer, texts, config.max_length, device=lower_device)
         report(
             f"{name}: {len(texts)} texts encoded by the frozen layers "
             f"in {time.perf_counter() - t0:.0f} s"
@@ -312,10 +401,10 @@ def train_classifier(
         return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lr_factor)
-    bce = nn.BCEWithLogitsLoss(pos_weight=topic_pos_weights(train_topics))
-    ce = nn.CrossEntropyLoss(weight=kind_class_weights(train_kinds.tolist()))
-    topic_target = torch.from_numpy(train_topics)
-    kind_target = torch.from_numpy(train_kinds)
+    bce = nn.BCEWithLogitsLoss(pos_weight=topic_pos_weights(train_topics).to(device))
+    ce = nn.CrossEntropyLoss(weight=kind_class_weights(train_kinds.tolist()).to(device))
+    topic_target = torch.from_numpy(train_topics).to(device)
+    kind_target = torch.from_numpy(train_kinds).to(device)
 
     history: list[dict[str, float]] = []
     best_score = -math.inf
@@ -327,8 +416,8 @@ def train_classifier(
         total = 0.0
         batches = make_batches(lengths, config.max_batch, config.max_tokens, rng)
         for batch in batches:
-            hidden, mask = pad_hidden([train_items[i] for i in batch])
-            index = torch.tensor(batch, dtype=torch.long)
+            hidden, mask = pad_hidden([train_items[i] for i in batch], device)
+            index = torch.tensor(batch, dtype=torch.long, device=device)
             t_logits, k_logits = model.upper(hidden, mask)
             loss = config.topic_loss_weight * bce(t_logits, topic_target[index]) + ce(
                 k_logits, kind_target[index]
@@ -340,7 +429,7 @@ def train_classifier(
             scheduler.step()
             step += 1
             total += float(loss.detach())
-        topic_p, kind_p = predict_cached(model, dev_items)
+        topic_p, kind_p = predict_cached(model, dev_items, device=device)
         dev = evaluate_arrays(dev_topics, topic_p, dev_kinds, kind_p, dict.fromkeys(TOPICS, 0.5))
         score = dev.topic_micro_f1 + dev.kind_macro_f1
         row = {
@@ -365,29 +454,29 @@ def train_classifier(
         for name, tensor in best_state.items():
             # Round through fp16 now so thresholds are tuned on exactly what ships.
             params[name].copy_(tensor.to(torch.float16).to(torch.float32))
+    shipped = {k: v.to(torch.float16).cpu() for k, v in model.delta_state().items()}
+    # From here on: the network exactly as the service runs it (CPU, int8 where configured).
+    model.to("cpu")
+    if config.int8_upper:
+        model.quantize_upper()
     topic_p, kind_p = predict_cached(model, dev_items)
-    lexical_weight = 0.0
     lexical = None
-    blend_report: dict[str, Any] = {}
+    lexical_probs = None
+    lexical_seconds = 0.0
     if config.lexical:
-        from nlp.lexical import blend, predict, train_lexical
+        from nlp.lexical import predict, train_lexical
 
         t0 = time.perf_counter()
         lexical = train_lexical(
             train_texts, train_topics, train_kinds, len(KINDS), config.lexical_c
         )
-        lex_topic, lex_kind = predict(lexical, dev_texts)
-        choice = tune_blend(dev_topics, dev_kinds, topic_p, kind_p, lex_topic, lex_kind)
-        lexical_weight = choice.weight
-        blend_report = {"seconds": round(time.perf_counter() - t0, 1), **choice.as_dict()}
-        report(
-            "lexical model: dev topic micro-F1 transformer "
-            f"{choice.transformer_topic_f1:.3f}, lexical {choice.lexical_topic_f1:.3f}, blend "
-            f"{choice.topic_f1:.3f} at weight {choice.weight:.1f} (thresholds tuned on dev)"
-        )
-        topic_p = blend(topic_p, lex_topic, lexical_weight)
-        kind_p = blend(kind_p, lex_kind, lexical_weight)
-    thresholds = tune_thresholds(dev_topics, topic_p)
+        lexical_probs = predict(lexical, dev_texts)
+        lexical_seconds = time.perf_counter() - t0
+    tuned = calibrate(dev_topics, dev_kinds, topic_p, kind_p, lexical_probs)
+    report(tuned.summary())
+    lexical_weight = tuned.lexical_weight
+    thresholds = tuned.thresholds
+    blend_report = {"seconds": round(lexical_seconds, 1), **tuned.blend} if tuned.blend else {}
     best_epoch = max(history, key=lambda r: r["dev_topic_micro_f1"] + r["dev_kind_macro_f1"])
     classifier_config = ClassifierConfig(
         split_layer=config.split_layer,
@@ -400,6 +489,7 @@ def train_classifier(
         dropout=config.dropout,
         lexical_weight=lexical_weight,
         int8_lower=config.int8_lower,
+        int8_upper=config.int8_upper,
         training={
             "blend": blend_report,
             **asdict(config),
@@ -410,10 +500,13 @@ def train_classifier(
             "best_epoch": int(best_epoch["epoch"]),
             "history": history,
             "torch": torch.__version__,
+            "device": torch.cuda.get_device_name(0) if device == "cuda" else "cpu",
         },
     )
     model.eval()
-    return TrainResult(model, classifier_config, history, time.perf_counter() - started, lexical)
+    return TrainResult(
+        model, classifier_config, history, time.perf_counter() - started, lexical, shipped
+    )
 
 
 def train_and_save(
@@ -428,7 +521,7 @@ def train_and_save(
 ) -> TrainResult:
     result = train_classifier(encoder, tokenizer, examples, config, base_dir, cache_dir, report)
     result.config.training["seconds"] = round(result.seconds, 1)
-    save_delta(result.model, result.config, out_dir)
+    save_delta(result.model, result.config, out_dir, result.state)
     from nlp import lexical
 
     if result.lexical is not None:

@@ -167,3 +167,40 @@ def test_model_evaluate_restricts_to_corpus_files() -> None:
     assert 0 < report["texts"] < 90  # only news_g's dev texts
     result = CliRunner().invoke(app, [*args[:-1], "nothing_matches*"])
     assert result.exit_code == 2 and "no corpus file matches" in result.output
+
+
+@pytest.mark.slow
+def test_model_calibrate_reproduces_the_shipped_thresholds(tmp_path: Path) -> None:
+    """Re-tuning the shipped model on dev, on this machine, gives back what it ships with
+    (it was trained on a GPU and calibrated on a CPU with this command)."""
+    import shutil
+    from dataclasses import replace
+
+    from nlp.classifier import read_config, write_config
+    from nlp.service import load_annotator
+    from pantau.cli import app
+    from pantau.settings import get_settings
+
+    settings = get_settings()
+    try:
+        load_annotator(settings, with_places=False)
+    except Exception as exc:
+        _require_real(exc)
+    copy = tmp_path / "model"
+    shutil.copytree(settings.classifier_path, copy)
+    shipped = read_config(copy)
+    broken = shipped.topic_thresholds | {"hoaks": 0.99}
+    write_config(replace(shipped, topic_thresholds=broken, lexical_weight=0.0), copy)
+    result = CliRunner().invoke(app, ["model", "calibrate", "--model", str(copy)])
+    assert result.exit_code == 0, result.output
+    again = read_config(copy)
+    assert again.topic_thresholds == shipped.topic_thresholds
+    assert again.lexical_weight == shipped.lexical_weight
+    assert again.int8_upper == shipped.int8_upper
+
+
+def test_model_calibrate_reports_a_missing_model(tmp_path: Path) -> None:
+    from pantau.cli import app
+
+    result = CliRunner().invoke(app, ["model", "calibrate", "--model", str(tmp_path)])
+    assert result.exit_code == 2 and "no trained classifier" in result.output
