@@ -342,6 +342,7 @@ def train_classifier(
 ) -> TrainResult:
     """Train on the train split, pick the epoch and thresholds on dev; test stays untouched."""
     started = time.perf_counter()
+    device = resolve_device(config.device)  # before any heavy work: a missing GPU fails fast
     set_seeds(config.seed)
     parts = split_examples(examples)
     if not parts["train"] or not parts["dev"]:
@@ -350,7 +351,6 @@ def train_classifier(
     fingerprint = base_fingerprint(encoder, config.split_layer)
     if config.int8_lower:
         model.quantize_lower()
-    device = resolve_device(config.device)
     lower_device = place_model(model, device, config.int8_lower)
     cache = LowerCache(
         cache_path(cache_dir, base_dir, fingerprint, config.split_layer, config.int8_lower)
