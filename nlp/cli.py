@@ -345,6 +345,7 @@ def calibrate_model(
         "dev_texts": len(dev),
         "int8_upper": config.int8_upper,
         "int8_lower": config.int8_lower,
+        "bf16_ffn_output": any(type(m).__name__ == "BF16Linear" for m in annotator.model.modules()),
     }
     write_config(config, delta_dir)
     console.print(tuned.summary())

@@ -224,7 +224,7 @@ def resolve_base_dir(settings: Settings) -> Path:
     return ensure_trimmed_base_model(settings)
 
 
-_CACHE: dict[tuple[str, str, int], Annotator] = {}
+_CACHE: dict[tuple[str, str, int, str], Annotator] = {}
 _CACHE_LOCK = threading.Lock()
 
 
@@ -240,12 +240,17 @@ def load_annotator(settings: Settings, with_places: bool = True) -> Annotator:
     if settings.torch_threads > 0:
         torch.set_num_threads(settings.torch_threads)
     base_dir = resolve_base_dir(settings)
-    key = (str(base_dir), str(delta_dir.resolve()), int(with_places))
+    key = (
+        str(base_dir),
+        str(delta_dir.resolve()),
+        int(with_places),
+        str(settings.classifier_bf16),
+    )
     with _CACHE_LOCK:
         if key in _CACHE:
             return _CACHE[key]
         encoder, tokenizer = load_base_model(base_dir)
-        model, config = build_model(encoder, delta_dir)
+        model, config = build_model(encoder, delta_dir, bf16=settings.classifier_bf16)
         lexical = load_lexical(delta_dir) if config.lexical_weight > 0 else None
         annotator = Annotator(
             model,

@@ -41,6 +41,7 @@ from nlp.classifier import (
     ClassifierConfig,
     TopicKindModel,
     base_fingerprint,
+    native_bf16,
     pad_batch,
     save_delta,
     tokenize,
@@ -89,6 +90,9 @@ class TrainConfig:
     # Quantise the fine-tuned layers after training; the blend weight and the thresholds are
     # then tuned on dev on the int8 network, which is what the service runs.
     int8_upper: bool = True
+    # FFN output projections of the int8 network in bf16 (None: when the CPU has it
+    # natively), as the service will run them on this machine.
+    bf16_output: bool | None = None
     # Where the upper layers train: "auto" (a GPU when torch sees one), "cpu" or "cuda".
     # Int8 layers always run on the CPU (torch's dynamic quantisation has no GPU kernels).
     device: str = "auto"
@@ -457,8 +461,11 @@ def train_classifier(
     shipped = {k: v.to(torch.float16).cpu() for k, v in model.delta_state().items()}
     # From here on: the network exactly as the service runs it (CPU, int8 where configured).
     model.to("cpu")
+    bf16_output = bool(config.int8_upper) and (
+        native_bf16() if config.bf16_output is None else config.bf16_output
+    )
     if config.int8_upper:
-        model.quantize_upper()
+        model.quantize_upper(bf16_output)
     topic_p, kind_p = predict_cached(model, dev_items)
     lexical = None
     lexical_probs = None
@@ -501,6 +508,12 @@ def train_classifier(
             "history": history,
             "torch": torch.__version__,
             "device": torch.cuda.get_device_name(0) if device == "cuda" else "cpu",
+            "calibrated_on": {
+                "dev_texts": len(parts["dev"]),
+                "int8_upper": config.int8_upper,
+                "int8_lower": config.int8_lower,
+                "bf16_ffn_output": bf16_output,
+            },
         },
     )
     model.eval()

@@ -83,6 +83,11 @@ class Settings(BaseSettings):
         description="The shipped fine-tuned classifier (delta files).",
     )
     torch_threads: int = Field(default=0, description="0 = let torch decide.")
+    classifier_bf16: bool | None = Field(
+        default=None,
+        description="Run the classifier's fp32 FFN output projections in bf16; "
+        "unset = when the CPU has native bf16 (AVX-512 BF16 or AMX).",
+    )
 
     def resolved_spool_dir(self) -> Path:
         return self.spool_dir or self.data_dir / "spool"

@@ -322,25 +322,49 @@ INT8 = "torch.ao.nn.quantized.dynamic.modules.linear"
 FP32 = "torch.nn.modules.linear"
 
 
-def test_int8_upper_keeps_the_ffn_output_projection_fp32(tmp_path: Path) -> None:
+def test_int8_upper_keeps_the_ffn_output_projection_out_of_int8(tmp_path: Path) -> None:
+    from nlp.classifier import BF16Linear
+
     tok = tiny_tokenizer()
     model = TopicKindModel(tiny_encoder(vocab=len(tok)), 0)
     model.eval()
     ids = tokenize(tok, ["lurah kampanye diduga viral", "rapat koordinasi sosialisasi"], 64)
     fp32 = predict_ids(model, ids, tok.pad_token_id)
     save_delta(model, tiny_config(model.encoder, split_layer=0, int8_upper=True), tmp_path)
-    loaded, config = build_model(tiny_encoder(vocab=len(tok)), tmp_path)
-    assert config.int8_upper
-    for layer in loaded.encoder.encoder.layer:
-        assert _linear_modules(layer.attention) == {INT8}
-        assert _linear_modules(layer.intermediate) == {INT8}
-        assert _linear_modules(layer.output) == {FP32}
-    assert _linear_modules(loaded.heads) == {FP32}
-    int8 = predict_ids(loaded, ids, tok.pad_token_id)
-    np.testing.assert_allclose(fp32[0], int8[0], atol=0.05)
+    for bf16 in (False, True):
+        loaded, config = build_model(tiny_encoder(vocab=len(tok)), tmp_path, bf16=bf16)
+        assert config.int8_upper
+        for layer in loaded.encoder.encoder.layer:
+            assert _linear_modules(layer.attention) == {INT8}
+            assert _linear_modules(layer.intermediate) == {INT8}
+            assert isinstance(layer.output.dense, BF16Linear) == bf16
+            assert _linear_modules(layer.output) == (set() if bf16 else {FP32})
+        assert _linear_modules(loaded.heads) == {FP32}
+        int8 = predict_ids(loaded, ids, tok.pad_token_id)
+        np.testing.assert_allclose(fp32[0], int8[0], atol=0.05)
     # The benchmark's baseline: the same files, nothing quantised.
-    plain, _ = build_model(tiny_encoder(vocab=len(tok)), tmp_path, quantize=False)
+    plain, _ = build_model(tiny_encoder(vocab=len(tok)), tmp_path, quantize=False, bf16=True)
     assert _linear_modules(plain.encoder) == {FP32}
+
+
+def test_bf16_linear_matches_fp32_closely() -> None:
+    from nlp.classifier import BF16Linear
+
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(64, 16)
+    x = torch.randn(5, 64) * 10  # large activations: bf16 keeps fp32's range
+    with torch.inference_mode():
+        exact, approx = linear(x), BF16Linear(linear)(x)
+    assert approx.dtype == torch.float32
+    torch.testing.assert_close(approx, exact, atol=0.1, rtol=0.02)
+
+
+def test_native_bf16_is_false_without_the_cpu_probes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nlp.classifier import native_bf16
+
+    assert isinstance(native_bf16(), bool)
+    monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported", raising=False)
+    assert native_bf16() is False
 
 
 def test_save_delta_takes_the_fp32_state_of_a_quantised_model(tmp_path: Path) -> None:

@@ -170,15 +170,16 @@ def test_model_evaluate_restricts_to_corpus_files() -> None:
 
 
 @pytest.mark.slow
-def test_model_calibrate_reproduces_the_shipped_thresholds(tmp_path: Path) -> None:
-    """Re-tuning the shipped model on dev, on this machine, gives back what it ships with
-    (it was trained on a GPU and calibrated on a CPU with this command)."""
+def test_model_calibrate_reproduces_the_shipped_thresholds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Re-tuning the shipped model on dev gives back what it ships with (it was trained
+    on a GPU and calibrated on a CPU with this command), when run with the same
+    numerics: the FFN output projections in bf16 or fp32 as recorded."""
     import shutil
-    from dataclasses import replace
 
-    from nlp.classifier import read_config, write_config
+    from nlp.classifier import read_config
     from nlp.service import load_annotator
-    from pantau.cli import app
     from pantau.settings import get_settings
 
     settings = get_settings()
@@ -189,6 +190,21 @@ def test_model_calibrate_reproduces_the_shipped_thresholds(tmp_path: Path) -> No
     copy = tmp_path / "model"
     shutil.copytree(settings.classifier_path, copy)
     shipped = read_config(copy)
+    recorded = shipped.training["calibrated_on"]["bf16_ffn_output"]
+    monkeypatch.setenv("PANTAU_CLASSIFIER_BF16", str(recorded).lower())
+    get_settings.cache_clear()
+    try:
+        _calibrate_and_compare(copy, shipped, recorded)
+    finally:
+        get_settings.cache_clear()  # the next test reads the environment without the override
+
+
+def _calibrate_and_compare(copy: Path, shipped: Any, recorded: bool) -> None:
+    from dataclasses import replace
+
+    from nlp.classifier import read_config, write_config
+    from pantau.cli import app
+
     broken = shipped.topic_thresholds | {"hoaks": 0.99}
     write_config(replace(shipped, topic_thresholds=broken, lexical_weight=0.0), copy)
     result = CliRunner().invoke(app, ["model", "calibrate", "--model", str(copy)])
@@ -197,6 +213,7 @@ def test_model_calibrate_reproduces_the_shipped_thresholds(tmp_path: Path) -> No
     assert again.topic_thresholds == shipped.topic_thresholds
     assert again.lexical_weight == shipped.lexical_weight
     assert again.int8_upper == shipped.int8_upper
+    assert again.training["calibrated_on"]["bf16_ffn_output"] is recorded
 
 
 def test_model_calibrate_reports_a_missing_model(tmp_path: Path) -> None:
