@@ -1,8 +1,8 @@
 """A word and character n-gram linear model blended with the transformer.
 
-Why a second model: the fine-tuned transformer sees meaning, but with only
-its top layers trained on a few thousand texts it misses cues a linear model
-over n-grams picks up reliably (a kecamatan office next to "poster paslon",
+Why a second model: the fine-tuned transformer sees meaning, but trained on
+a few thousand texts it still misses cues a linear model over n-grams picks
+up reliably (a kecamatan office next to "poster paslon",
 "preman" next to "nyoblos"). Their errors differ, so averaging the two
 probability sets beats either alone on dev; the blend weight and the topic
 thresholds are tuned on dev after both are trained (see ``nlp.training``).

@@ -221,3 +221,13 @@ def test_model_calibrate_reports_a_missing_model(tmp_path: Path) -> None:
 
     result = CliRunner().invoke(app, ["model", "calibrate", "--model", str(tmp_path)])
     assert result.exit_code == 2 and "no trained classifier" in result.output
+
+
+def test_model_train_refuses_a_missing_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from pantau.cli import app
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    result = CliRunner().invoke(app, ["model", "train", "--device", "cuda"])
+    assert result.exit_code == 2 and "sees no GPU" in result.output
