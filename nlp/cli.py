@@ -311,14 +311,14 @@ def calibrate_model(
     the service runs it on this machine (for a model trained elsewhere, e.g. on a GPU)."""
     import dataclasses
 
-    from nlp.classifier import ClassifierError, read_config, write_config
+    from nlp.classifier import BF16Linear, ClassifierError, read_config, write_config
     from nlp.dataset import DEFAULT_CORPUS_DIR, CorpusError, load_corpus, prepare_text
     from nlp.dataset import split_examples as split_corpus
     from nlp.lexical import WEIGHTS_FILE as LEXICAL_WEIGHTS
     from nlp.lexical import LexicalError, load_lexical
     from nlp.lexical import predict as lexical_predict
     from nlp.service import load_annotator
-    from nlp.training import calibrate, labels_of
+    from nlp.training import calibrate, calibration_record, labels_of
     from pantau.settings import get_settings
 
     settings = get_settings()
@@ -353,12 +353,12 @@ def calibrate_model(
     config.lexical_weight = tuned.lexical_weight
     config.topic_thresholds = tuned.thresholds
     config.training["blend"] = {**config.training.get("blend", {}), **tuned.blend}
-    config.training["calibrated_on"] = {
-        "dev_texts": len(dev),
-        "int8_upper": config.int8_upper,
-        "int8_lower": config.int8_lower,
-        "bf16_ffn_output": any(type(m).__name__ == "BF16Linear" for m in annotator.model.modules()),
-    }
+    config.training["calibrated_on"] = calibration_record(
+        len(dev),
+        config.int8_lower,
+        config.int8_upper,
+        any(isinstance(m, BF16Linear) for m in annotator.model.modules()),
+    )
     write_config(config, delta_dir)
     console.print(tuned.summary())
     console.print(f"written to {delta_dir / 'classifier.json'}")

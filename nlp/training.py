@@ -317,6 +317,18 @@ class Calibration:
         )
 
 
+def calibration_record(
+    dev_texts: int, int8_lower: bool, int8_upper: bool, bf16_ffn_output: bool
+) -> dict[str, Any]:
+    """What ``training.calibrated_on`` records: the numerics the thresholds were tuned on."""
+    return {
+        "dev_texts": dev_texts,
+        "int8_lower": int8_lower,
+        "int8_upper": int8_upper,
+        "bf16_ffn_output": bf16_ffn_output,
+    }
+
+
 def calibrate(
     dev_topics: np.ndarray,
     dev_kinds: np.ndarray,
@@ -508,12 +520,9 @@ def train_classifier(
             "history": history,
             "torch": torch.__version__,
             "device": torch.cuda.get_device_name(0) if device == "cuda" else "cpu",
-            "calibrated_on": {
-                "dev_texts": len(parts["dev"]),
-                "int8_upper": config.int8_upper,
-                "int8_lower": config.int8_lower,
-                "bf16_ffn_output": bf16_output,
-            },
+            "calibrated_on": calibration_record(
+                len(parts["dev"]), config.int8_lower, config.int8_upper, bf16_output
+            ),
         },
     )
     model.eval()
@@ -543,7 +552,3 @@ def train_and_save(
         for stale in (lexical.WEIGHTS_FILE, lexical.VOCAB_FILE):
             (out_dir / stale).unlink(missing_ok=True)
     return result
-
-
-def describe(result: TrainResult) -> dict[str, Any]:
-    return {"seconds": round(result.seconds, 1), "history": result.history}
