@@ -11,13 +11,15 @@ Measures texts/s for news-length and post-length inputs:
   no length batching, transformer only;
 - ``batched fp32``: the same network batched by length under
   ``torch.inference_mode``;
-- ``service model path``: what ``Annotator.probabilities`` runs: batched,
-  frozen layers int8 (when the shipped config says so), plus the n-gram
-  model blended in;
+- ``service model path``: what ``Annotator.probabilities`` runs: batched
+  (long texts alone), layers int8 as the shipped config says (FFN output
+  projections in bf16 where the CPU has it), plus the n-gram model blended in;
 - ``service end to end``: ``Annotator.annotate`` (cleaning, language, places,
   severity as well).
 
-Also reports topic micro-F1 / kind macro-F1 of the fp32 baseline network and
+Each round times the four paths back to back; speed-ups are per-round ratios
+(median, and min-max over the rounds), since the shared machine's speed drifts
+between minutes. Also reports topic micro-F1 / kind macro-F1 of the fp32 baseline network and
 of the service path on held-out test texts, the recall of the keyword
 pre-filter on relevant corpus texts, load time and peak resident memory
 (``ru_maxrss``) of the service before the baseline network is loaded. Prints
@@ -130,6 +132,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--posts", type=int, default=64, help="posts to time")
     parser.add_argument("--f1-texts", type=int, default=400, help="test texts for the F1 check")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
+    parser.add_argument("--rounds", type=int, default=3, help="timing rounds (ratios per round)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -170,13 +173,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     f1_texts = [prepare_text(e.text, e.title) for e in f1_examples]
 
     # The service first, so the peak memory below is the service's own.
-    speed: dict[str, dict[str, float]] = {register: {} for register in samples}
     for register, texts in samples.items():
         annotator.probabilities(texts[:4])  # warm-up
-        t = timed(partial(annotator.probabilities, texts))
-        speed[register]["service_model_path_texts_per_s"] = len(texts) / t
-        t = timed(partial(annotator.annotate, records[register]))
-        speed[register]["service_end_to_end_texts_per_s"] = len(texts) / t
+        annotator.annotate(records[register])
     f1_service = scores(annotator, f1_examples, annotator.probabilities(f1_texts))
     service_network = network_probs(annotator, annotator.model, f1_texts)
     f1_service_network = scores(annotator, f1_examples, service_network)
@@ -184,18 +183,29 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     baseline = fp32_network(settings)
     tokenizer, max_length = annotator.tokenizer, annotator.config.max_length
+    # The machine's speed drifts (shared cores), so every round times all four paths
+    # back to back and the ratios are taken within a round: median, min and max.
+    paths: dict[str, Callable[[str], Any]] = {
+        "baseline": lambda r: naive(baseline, tokenizer, max_length, samples[r]),
+        "batched_fp32": lambda r: batched(annotator, baseline, samples[r]),
+        "service_model_path": lambda r: annotator.probabilities(samples[r]),
+        "service_end_to_end": lambda r: annotator.annotate(records[r]),
+    }
+    speed: dict[str, dict[str, Any]] = {}
     for register, texts in samples.items():
         naive(baseline, tokenizer, max_length, texts[:2])  # warm-up
-        t_naive = timed(partial(naive, baseline, tokenizer, max_length, texts))
-        t_batched = timed(partial(batched, annotator, baseline, texts))
-        row = speed[register]
-        row["baseline_texts_per_s"] = len(texts) / t_naive
-        row["batched_fp32_texts_per_s"] = len(texts) / t_batched
-        base = row["baseline_texts_per_s"]
-        row["speedup_batched_fp32"] = row["batched_fp32_texts_per_s"] / base
-        row["speedup_service_model_path"] = row["service_model_path_texts_per_s"] / base
-        row["speedup_service_end_to_end"] = row["service_end_to_end_texts_per_s"] / base
-        speed[register] = {k: round(v, 2) for k, v in row.items()}
+        per_round: dict[str, list[float]] = {name: [] for name in paths}
+        for _ in range(args.rounds):
+            for name, run in paths.items():
+                per_round[name].append(len(texts) / timed(partial(run, register)))
+        row: dict[str, Any] = {
+            f"{name}_texts_per_s": round(float(np.median(v)), 2) for name, v in per_round.items()
+        }
+        for name in ("batched_fp32", "service_model_path", "service_end_to_end"):
+            ratios = [a / b for a, b in zip(per_round[name], per_round["baseline"], strict=True)]
+            row[f"speedup_{name}"] = round(float(np.median(ratios)), 2)
+            row[f"speedup_{name}_range"] = [round(min(ratios), 2), round(max(ratios), 2)]
+        speed[register] = row
     results["speed"] = speed
     results["f1"] = {
         "texts": len(f1_examples),

@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nlp.classifier import (
+    BATCH_MAX_TEXTS,
+    BATCH_MAX_TOKENS,
+    SOLO_TOKENS,
     WEIGHTS_FILE,
     ClassifierConfig,
     TopicKindModel,
@@ -114,10 +117,9 @@ class Annotator:
         gazetteer: Gazetteer | None,
         model_version: str,
         lexical: LexicalModel | None = None,
-        # Measured on 2 cores: bigger batches do not speed up CPU inference
-        # (already compute-bound) but raise peak memory.
-        max_tokens: int = 2048,
-        max_batch: int = 32,
+        max_tokens: int = BATCH_MAX_TOKENS,
+        max_batch: int = BATCH_MAX_TEXTS,
+        solo_tokens: int | None = SOLO_TOKENS,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -126,6 +128,7 @@ class Annotator:
         self.model_version = model_version
         self.max_tokens = max_tokens
         self.max_batch = max_batch
+        self.solo_tokens = solo_tokens
         self.lexical = lexical
         self._lock = threading.Lock()
 
@@ -142,6 +145,7 @@ class Annotator:
                 self.max_tokens,
                 self.max_batch,
                 progress=progress,
+                solo_tokens=self.solo_tokens,
             )
 
     def probabilities(

@@ -38,11 +38,15 @@ import torch
 from torch import nn
 
 from nlp.classifier import (
+    BATCH_MAX_TEXTS,
+    BATCH_MAX_TOKENS,
+    SOLO_TOKENS,
     ClassifierConfig,
     TopicKindModel,
     base_fingerprint,
     native_bf16,
     pad_batch,
+    predict_ids,
     save_delta,
     tokenize,
 )
@@ -478,7 +482,16 @@ def train_classifier(
     )
     if config.int8_upper:
         model.quantize_upper(bf16_output)
-    topic_p, kind_p = predict_cached(model, dev_items)
+    # Token ids through the whole network, batched as the service batches: int8 scales
+    # depend on the batch, so this is the only way to tune on what the service computes.
+    topic_p, kind_p = predict_ids(
+        model,
+        [it.ids for it in dev_items],
+        int(tokenizer.pad_token_id),
+        BATCH_MAX_TOKENS,
+        BATCH_MAX_TEXTS,
+        solo_tokens=SOLO_TOKENS,
+    )
     lexical = None
     lexical_probs = None
     lexical_seconds = 0.0

@@ -222,6 +222,17 @@ def test_length_batches_cover_every_index_once_within_budget() -> None:
         assert len(b) == 1 or max(lengths[i] for i in b) * len(b) <= 600
 
 
+def test_long_texts_get_a_batch_of_their_own() -> None:
+    lengths = [5, 300, 12, 7, 280, 40, 9, 500, 6]
+    batches = length_batches(lengths, max_tokens=2048, max_batch=32, solo_tokens=256)
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
+    for b in batches:
+        assert len(b) == 1 or max(lengths[i] for i in b) <= 256
+    assert [1] in batches and [4] in batches and [7] in batches
+    short = [b for b in batches if len(b) > 1]
+    assert short == [[0, 8, 3, 6, 2, 5]]  # the short ones together, by length
+
+
 def test_batched_predictions_equal_one_by_one() -> None:
     tok = tiny_tokenizer()
     encoder = tiny_encoder(vocab=len(tok))
