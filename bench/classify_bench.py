@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "torch_threads": torch.get_num_threads(),
         "int8_lower": annotator.config.int8_lower,
         "int8_upper": annotator.config.int8_upper,
-        "bf16_ffn_output": any(type(m).__name__ == "BF16Linear" for m in annotator.model.modules()),
+        "bf16_ffn": any(type(m).__name__ == "BF16Linear" for m in annotator.model.modules()),
         "lexical_weight": annotator.config.lexical_weight,
         "load_seconds": round(load_s, 2),
         "rss_after_load_mb": round(rss_after_load, 0),

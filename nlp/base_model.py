@@ -214,15 +214,114 @@ def ensure_base_model(settings: Settings) -> Path:
     return build_base_model(default_base_dir(settings), model_dir=settings.resolved_model_dir())
 
 
-def load_base_model(path: Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """Load the built folder once (fp32, eval mode)."""
+WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
+_SAFETENSORS_DTYPES = {"F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64"}
+# Rows are converted in slices of about this many bytes, so fp16 storage never
+# needs the whole fp32 matrix in memory.
+_CONVERT_BYTES = 4 << 20
+
+
+def parse_safetensors_header(raw: bytes) -> dict[str, tuple[str, list[int], int, int]]:
+    """``name -> (dtype, shape, start, end)`` from a safetensors header (pure).
+
+    Offsets are relative to the end of the header, as the format defines them.
+    """
+    try:
+        header = json.loads(raw)
+    except ValueError as exc:
+        raise BaseModelError(f"safetensors header is not JSON: {exc}") from exc
+    out: dict[str, tuple[str, list[int], int, int]] = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        dtype = info.get("dtype")
+        if dtype not in _SAFETENSORS_DTYPES:
+            raise BaseModelError(f"safetensors tensor {name!r} has unsupported dtype {dtype!r}")
+        start, end = info["data_offsets"]
+        out[name] = (dtype, list(info["shape"]), int(start), int(end))
+    return out
+
+
+def read_safetensors(path: Path, half: Sequence[str] = ()) -> dict[str, torch.Tensor]:
+    """Read every tensor of a safetensors file into ordinary process memory.
+
+    Unlike ``safetensors.safe_open``, nothing stays memory-mapped: the mapping of
+    a 240 MB base file would count fully in the process's resident memory once
+    inference had touched its pages, long after the int8 layers replaced most of
+    it. Tensors named in ``half`` are stored as fp16, converted slice by slice.
+    """
+    import struct
+
     import torch
-    from transformers import AutoModel, AutoTokenizer
+
+    out: dict[str, torch.Tensor] = {}
+    with open(path, "rb", buffering=0) as handle:
+        (length,) = struct.unpack("<Q", handle.read(8))
+        entries = parse_safetensors_header(handle.read(length))
+        data_start = 8 + length
+        for name, (dtype_name, shape, start, end) in entries.items():
+            dtype = getattr(torch, _SAFETENSORS_DTYPES[dtype_name])
+            handle.seek(data_start + start)
+            if name in half and shape and dtype == torch.float32:
+                out[name] = _read_as_half(handle, shape, end - start)
+                continue
+            tensor = torch.empty(shape, dtype=dtype)
+            view = tensor.view(torch.uint8).numpy().data
+            if handle.readinto(view) != end - start or tensor.nbytes != end - start:
+                raise BaseModelError(f"{path}: tensor {name!r} is truncated")
+            out[name] = tensor
+    return out
+
+
+def _read_as_half(handle: Any, shape: list[int], nbytes: int) -> torch.Tensor:
+    import torch
+
+    row_bytes = max(1, nbytes // shape[0])
+    rows = max(1, _CONVERT_BYTES // row_bytes)
+    result = torch.empty(shape, dtype=torch.float16)
+    buffer = torch.empty([rows, *shape[1:]], dtype=torch.float32)
+    for first in range(0, shape[0], rows):
+        count = min(rows, shape[0] - first)
+        chunk = buffer[:count]
+        view = chunk.view(torch.uint8).numpy().data
+        if handle.readinto(view) != chunk.nbytes:
+            raise BaseModelError("safetensors file is truncated")
+        result[first : first + count] = chunk
+    return result
+
+
+def load_base_model(
+    path: Path, compact: bool = False
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Load the built folder once (fp32, eval mode).
+
+    ``compact`` is for inference only: weights are read into process memory
+    rather than memory-mapped, and the word embeddings are kept in fp16 (see
+    ``read_safetensors`` and ``nlp.classifier.HalfEmbedding``). Training loads the plain way.
+    """
+    import torch
+    from transformers import AutoConfig, AutoModel, AutoTokenizer, BertModel
+
+    from nlp.classifier import HalfEmbedding
 
     tokenizer = AutoTokenizer.from_pretrained(str(path))
-    model = AutoModel.from_pretrained(str(path), dtype=torch.float32)
-    model.eval()
-    return model, tokenizer
+    if not compact:
+        model = AutoModel.from_pretrained(str(path), dtype=torch.float32)
+        model.eval()
+        return model, tokenizer
+    state = read_safetensors(Path(path) / "model.safetensors", half=[WORD_EMBEDDINGS])
+    half_rows = state[WORD_EMBEDDINGS]
+    # transformers wants an fp32 matrix here; an untouched torch.empty costs no
+    # resident memory and is dropped as soon as the fp16 table replaces it.
+    state[WORD_EMBEDDINGS] = torch.empty(half_rows.shape, dtype=torch.float32)
+    config = AutoConfig.from_pretrained(str(path))
+    compacted: Any = BertModel.from_pretrained(
+        None, config=config, state_dict=state, dtype=torch.float32
+    )
+    embeddings: Any = compacted.embeddings
+    embeddings.word_embeddings = HalfEmbedding(half_rows, embeddings.word_embeddings.padding_idx)
+    compacted.eval()
+    return compacted, tokenizer
 
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,10 +69,15 @@ class ClassifierConfig:
     # The frozen lower layers run as int8 dynamic quantisation; the upper layers were
     # trained on the int8 states, so quantising costs no accuracy (see nlp/training.py).
     int8_lower: bool = False
-    # The fine-tuned layers run as int8 too (post-training dynamic quantisation, FFN output
-    # projections excepted). Thresholds and the blend weight are tuned on dev on exactly
-    # that network (nlp/training.py, `pantau model calibrate`).
+    # The fine-tuned layers' attention projections run as int8 (post-training dynamic
+    # quantisation); the feed-forward block stays bf16 (fp32 without native bf16).
+    # Thresholds and the blend weight are tuned on dev on exactly that network
+    # (nlp/training.py, `pantau model calibrate`).
     int8_upper: bool = False
+    # Also the FFN input projection in int8: about a tenth faster, but its per-batch
+    # activation scale, set by a few LayerNorm outlier channels, moved 88 of 717 test
+    # texts' probabilities by more than 0.2 against the fp32 network (docs/classifier.md).
+    int8_ffn_input: bool = False
     format_version: int = FORMAT_VERSION
     training: dict[str, Any] = field(default_factory=dict)
 
@@ -177,6 +182,25 @@ class BF16Linear(nn.Module):
         return out.to(x.dtype)
 
 
+class HalfEmbedding(nn.Module):
+    """A frozen lookup table stored in fp16 that returns fp32 rows.
+
+    The word-embedding matrix is the largest tensor of the trimmed base (99k x
+    384, 152 MB in fp32) and is only ever indexed; fp16 halves it, and its
+    rounding (about 1e-3 relative) is far below what the int8 layers add.
+    """
+
+    weight: torch.Tensor
+
+    def __init__(self, weight: torch.Tensor, padding_idx: int | None = None) -> None:
+        super().__init__()
+        self.register_buffer("weight", weight.detach().to(torch.float16))
+        self.padding_idx = padding_idx
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return nn.functional.embedding(input_ids, self.weight).to(torch.float32)
+
+
 class TopicKindModel(nn.Module):
     """The encoder split at ``split_layer`` plus the two heads.
 
@@ -247,19 +271,36 @@ class TopicKindModel(nn.Module):
         """
         self._quantize(self.encoder.encoder.layer[: self.split_layer])
 
-    def quantize_upper(self, bf16_output: bool = False) -> None:
-        """The same for the fine-tuned layers, after training, except each layer's FFN
-        output projection.
+    def half_word_embeddings(self) -> None:
+        """Store the frozen word embeddings in fp16, as the service loads them
+        (``load_base_model(compact=True)``); a no-op when they already are."""
+        embeddings = self.encoder.embeddings
+        current = embeddings.word_embeddings
+        if not isinstance(current, HalfEmbedding):
+            embeddings.word_embeddings = HalfEmbedding(current.weight, current.padding_idx)
 
-        That projection reads the GELU output, whose few large values make per-tensor
-        int8 too coarse: quantising it too cost 1.1 topic and 1.6 kind points of dev F1
-        on the fully fine-tuned model; keeping it fp32 or bf16 costs none
-        (docs/classifier.md). ``bf16_output`` runs it in bf16 (see ``native_bf16``).
-        The heads stay fp32.
+    @property
+    def has_half_word_embeddings(self) -> bool:
+        return isinstance(self.encoder.embeddings.word_embeddings, HalfEmbedding)
+
+    def quantize_upper(self, bf16_ffn: bool = False, int8_ffn_input: bool = False) -> None:
+        """The same for the fine-tuned layers' attention projections, after training.
+
+        The feed-forward block stays out of int8. Its output projection reads the
+        GELU output, whose few large values make per-tensor int8 too coarse (it cost
+        1.1 topic and 1.6 kind points of dev F1); its input projection reads a
+        LayerNorm output with a few outlier channels, and int8 there made single
+        texts' scores jump (``int8_ffn_input``; docs/classifier.md). ``bf16_ffn``
+        runs the block in bf16 (see ``native_bf16``), else it stays fp32. The heads
+        stay fp32.
         """
         for layer in self.encoder.encoder.layer[self.split_layer :]:
-            self._quantize([layer.attention, layer.intermediate])
-            if bf16_output:
+            self._quantize([layer.attention])
+            if int8_ffn_input:
+                self._quantize([layer.intermediate])
+            elif bf16_ffn:
+                layer.intermediate.dense = BF16Linear(layer.intermediate.dense)
+            if bf16_ffn:
                 layer.output.dense = BF16Linear(layer.output.dense)
 
     @staticmethod
@@ -390,7 +431,7 @@ def build_model(
     if config.int8_lower if quantize is None else quantize:
         model.quantize_lower()
     if config.int8_upper and quantize is not False:
-        model.quantize_upper(native_bf16() if bf16 is None else bf16)
+        model.quantize_upper(native_bf16() if bf16 is None else bf16, config.int8_ffn_input)
     model.eval()
     return model, config
 
@@ -459,12 +500,14 @@ def predict_ids(
     max_batch: int = 64,
     progress: Any = None,
     solo_tokens: int | None = None,
+    after_batch: Callable[[], Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Topic probabilities (sigmoid) and kind probabilities (softmax), rows in input order.
 
     ``model`` maps ``(input_ids, attention_mask)`` to ``(topic_logits, kind_logits)``.
     ``progress`` (optional) is called with the number of texts finished per batch.
-    ``solo_tokens``: see ``length_batches``.
+    ``solo_tokens``: see ``length_batches``. ``after_batch`` runs once each batch's
+    tensors are freed (the service trims the heap there, see ``nlp.heap``).
     """
     n = len(ids)
     topic_out = np.zeros((n, len(TOPICS)), dtype=np.float32)
@@ -478,6 +521,9 @@ def predict_ids(
             topic_logits, kind_logits = model(input_ids, mask)
             topic_out[batch] = torch.sigmoid(topic_logits.float()).numpy()
             kind_out[batch] = torch.softmax(kind_logits.float(), dim=-1).numpy()
+            del input_ids, mask, topic_logits, kind_logits
+            if after_batch is not None:
+                after_batch()
             if progress is not None:
                 progress(len(batch))
     return topic_out, kind_out

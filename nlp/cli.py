@@ -214,9 +214,17 @@ def train(
         bool,
         typer.Option(
             "--int8-upper/--fp32-upper",
-            help="Run the fine-tuned layers as int8 after training (calibrated on dev as such).",
+            help="Run the fine-tuned layers' attention as int8 after training (calibrated on "
+            "dev as such).",
         ),
     ] = True,
+    int8_ffn_input: Annotated[
+        bool,
+        typer.Option(
+            "--int8-ffn-input/--float-ffn-input",
+            help="Also the FFN input projection as int8 (faster, noisier per text).",
+        ),
+    ] = False,
     device: Annotated[
         str, typer.Option(help="auto (a GPU when torch sees one), cpu or cuda.")
     ] = "auto",
@@ -258,6 +266,7 @@ def train(
         config.lr_layers = lr_layers
     config.int8_lower = int8_lower
     config.int8_upper = int8_upper
+    config.int8_ffn_input = int8_ffn_input
     config.device = device
     config.lexical = lexical
     try:
@@ -306,6 +315,13 @@ def calibrate_model(
             help="Also switch the fine-tuned layers to int8 (or back to fp32) before tuning.",
         ),
     ] = None,
+    int8_ffn_input: Annotated[
+        bool | None,
+        typer.Option(
+            "--int8-ffn-input/--float-ffn-input",
+            help="Also switch the FFN input projection to int8 (or back) before tuning.",
+        ),
+    ] = None,
 ) -> None:
     """Re-tune the n-gram weight and the topic thresholds on dev, on the network exactly as
     the service runs it on this machine (for a model trained elsewhere, e.g. on a GPU)."""
@@ -333,8 +349,14 @@ def calibrate_model(
     if not dev:
         console.print("[red]error:[/] the corpus has no dev texts to tune on")
         raise typer.Exit(2)
-    if int8_upper is not None and int8_upper != config.int8_upper:
-        write_config(dataclasses.replace(config, int8_upper=int8_upper), delta_dir)
+    switched = config
+    if int8_upper is not None:
+        switched = dataclasses.replace(switched, int8_upper=int8_upper)
+    if int8_ffn_input is not None:
+        switched = dataclasses.replace(switched, int8_ffn_input=int8_ffn_input)
+    if switched != config:
+        config = switched
+        write_config(config, delta_dir)
     try:
         # No n-gram model shipped: thresholds only. A broken one is an error, not ignored.
         lexical = load_lexical(delta_dir) if (delta_dir / LEXICAL_WEIGHTS).is_file() else None
@@ -348,16 +370,27 @@ def calibrate_model(
         topic_p, kind_p = annotator.model_probabilities(texts)
         lexical_probs = lexical_predict(lexical, texts) if lexical is not None else None
     dev_topics, dev_kinds = labels_of(dev)
-    tuned = calibrate(dev_topics, dev_kinds, topic_p, kind_p, lexical_probs)
+    tuned = calibrate(
+        dev_topics,
+        dev_kinds,
+        topic_p,
+        kind_p,
+        lexical_probs,
+        groups=[e.scenario for e in dev],
+        lainnya_threshold=config.lainnya_topic_threshold,
+    )
     config = read_config(delta_dir)
     config.lexical_weight = tuned.lexical_weight
     config.topic_thresholds = tuned.thresholds
     config.training["blend"] = {**config.training.get("blend", {}), **tuned.blend}
+    config.training["thresholds"] = tuned.threshold_choice
     config.training["calibrated_on"] = calibration_record(
         len(dev),
         config.int8_lower,
         config.int8_upper,
         any(isinstance(m, BF16Linear) for m in annotator.model.modules()),
+        annotator.model.has_half_word_embeddings,
+        config.int8_ffn_input,
     )
     write_config(config, delta_dir)
     console.print(tuned.summary())

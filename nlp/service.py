@@ -120,6 +120,7 @@ class Annotator:
         max_tokens: int = BATCH_MAX_TOKENS,
         max_batch: int = BATCH_MAX_TEXTS,
         solo_tokens: int | None = SOLO_TOKENS,
+        after_batch: Callable[[], Any] | None = None,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -130,6 +131,7 @@ class Annotator:
         self.max_batch = max_batch
         self.solo_tokens = solo_tokens
         self.lexical = lexical
+        self.after_batch = after_batch
         self._lock = threading.Lock()
 
     def model_probabilities(
@@ -146,6 +148,7 @@ class Annotator:
                 self.max_batch,
                 progress=progress,
                 solo_tokens=self.solo_tokens,
+                after_batch=self.after_batch,
             )
 
     def probabilities(
@@ -228,7 +231,7 @@ def resolve_base_dir(settings: Settings) -> Path:
     return ensure_trimmed_base_model(settings)
 
 
-_CACHE: dict[tuple[str, str, int, str], Annotator] = {}
+_CACHE: dict[tuple[str, str, int, str, str], Annotator] = {}
 _CACHE_LOCK = threading.Lock()
 
 
@@ -237,6 +240,7 @@ def load_annotator(settings: Settings, with_places: bool = True) -> Annotator:
     import torch
 
     from nlp.base_model import load_base_model
+    from nlp.heap import heap_trimmer
     from nlp.lexical import load_lexical
     from nlp.places import default_gazetteer
 
@@ -249,11 +253,12 @@ def load_annotator(settings: Settings, with_places: bool = True) -> Annotator:
         str(delta_dir.resolve()),
         int(with_places),
         str(settings.classifier_bf16),
+        str(settings.classifier_heap_trim_mb),
     )
     with _CACHE_LOCK:
         if key in _CACHE:
             return _CACHE[key]
-        encoder, tokenizer = load_base_model(base_dir)
+        encoder, tokenizer = load_base_model(base_dir, compact=True)
         model, config = build_model(encoder, delta_dir, bf16=settings.classifier_bf16)
         lexical = load_lexical(delta_dir) if config.lexical_weight > 0 else None
         annotator = Annotator(
@@ -263,6 +268,7 @@ def load_annotator(settings: Settings, with_places: bool = True) -> Annotator:
             default_gazetteer() if with_places else None,
             model_version_of(delta_dir),
             lexical,
+            after_batch=heap_trimmer(settings.classifier_heap_trim_mb),
         )
         _CACHE[key] = annotator
         return annotator

@@ -29,7 +29,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,7 +59,7 @@ from nlp.dataset import (
     prepare_text,
     split_examples,
 )
-from nlp.evaluation import evaluate_arrays, tune_blend, tune_thresholds
+from nlp.evaluation import choose_thresholds, evaluate_arrays, tune_blend
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -91,12 +91,14 @@ class TrainConfig:
     # Train the upper layers on the int8-quantised lower layers' output, which is what
     # the service then runs (quantisation-aware in the only place it matters).
     int8_lower: bool = False
-    # Quantise the fine-tuned layers after training; the blend weight and the thresholds are
-    # then tuned on dev on the int8 network, which is what the service runs.
+    # Quantise the fine-tuned layers' attention after training; the blend weight and the
+    # thresholds are then tuned on dev on that network, which is what the service runs.
     int8_upper: bool = True
-    # FFN output projections of the int8 network in bf16 (None: when the CPU has it
-    # natively), as the service will run them on this machine.
-    bf16_output: bool | None = None
+    # The FFN input projection in int8 as well (see ClassifierConfig.int8_ffn_input).
+    int8_ffn_input: bool = False
+    # The feed-forward block of that network in bf16 (None: when the CPU has it
+    # natively), as the service will run it on this machine.
+    bf16_ffn: bool | None = None
     # Where the upper layers train: "auto" (a GPU when torch sees one), "cpu" or "cuda".
     # Int8 layers always run on the CPU (torch's dynamic quantisation has no GPU kernels).
     device: str = "auto"
@@ -308,28 +310,43 @@ class Calibration:
     lexical_weight: float
     thresholds: dict[str, float]
     blend: dict[str, float]  # empty without an n-gram model
+    threshold_choice: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> str:
+        choice = self.threshold_choice
+        how = (
+            f"thresholds: {choice['strategy']} (cross-validated dev topic micro-F1 "
+            f"{choice['cv_per_topic_topic_f1']:.3f} tuned per topic, "
+            f"{choice['cv_uniform_topic_f1']:.3f} at 0.5)"
+            if choice
+            else "thresholds tuned on dev"
+        )
         if not self.blend:
-            return "thresholds tuned on dev (no n-gram model)"
+            return f"no n-gram model; {how}"
         b = self.blend
         return (
             f"dev topic micro-F1: transformer {b['transformer_topic_f1']:.3f}, n-gram "
             f"{b['lexical_topic_f1']:.3f}, blend {b['topic_f1']:.3f} at n-gram weight "
-            f"{self.lexical_weight:.1f}; kind macro-F1 blend {b['kind_f1']:.3f} "
-            "(thresholds tuned on dev)"
+            f"{self.lexical_weight:.1f}; kind macro-F1 blend {b['kind_f1']:.3f}; {how}"
         )
 
 
 def calibration_record(
-    dev_texts: int, int8_lower: bool, int8_upper: bool, bf16_ffn_output: bool
+    dev_texts: int,
+    int8_lower: bool,
+    int8_upper: bool,
+    bf16_ffn: bool,
+    fp16_word_embeddings: bool,
+    int8_ffn_input: bool,
 ) -> dict[str, Any]:
     """What ``training.calibrated_on`` records: the numerics the thresholds were tuned on."""
     return {
         "dev_texts": dev_texts,
         "int8_lower": int8_lower,
         "int8_upper": int8_upper,
-        "bf16_ffn_output": bf16_ffn_output,
+        "bf16_ffn": bf16_ffn,
+        "fp16_word_embeddings": fp16_word_embeddings,
+        "int8_ffn_input": int8_ffn_input,
     }
 
 
@@ -339,16 +356,26 @@ def calibrate(
     topic_p: np.ndarray,
     kind_p: np.ndarray,
     lexical_probs: tuple[np.ndarray, np.ndarray] | None = None,
+    groups: Sequence[str] | None = None,
+    lainnya_threshold: float | None = None,
 ) -> Calibration:
-    """Pick the blend weight, then per-topic thresholds, on dev predictions (pure)."""
+    """Pick the blend weight, then the topic thresholds, on dev predictions (pure).
+
+    ``groups`` (the dev texts' scenarios) keep siblings together when
+    ``choose_thresholds`` cross-validates; without them each text is its own group.
+    """
     from nlp.lexical import blend
 
-    if lexical_probs is None:
-        return Calibration(0.0, tune_thresholds(dev_topics, topic_p), {})
-    lex_topic, lex_kind = lexical_probs
-    choice = tune_blend(dev_topics, dev_kinds, topic_p, kind_p, lex_topic, lex_kind)
-    blended = blend(topic_p, lex_topic, choice.weight)
-    return Calibration(choice.weight, tune_thresholds(dev_topics, blended), choice.as_dict())
+    groups = list(groups) if groups is not None else [str(i) for i in range(len(dev_topics))]
+    weight, blend_report = 0.0, {}
+    if lexical_probs is not None:
+        lex_topic, lex_kind = lexical_probs
+        choice = tune_blend(dev_topics, dev_kinds, topic_p, kind_p, lex_topic, lex_kind)
+        weight, blend_report = choice.weight, choice.as_dict()
+        topic_p = blend(topic_p, lex_topic, weight)
+        kind_p = blend(kind_p, lex_kind, weight)
+    picked = choose_thresholds(dev_topics, topic_p, kind_p, groups, lainnya_threshold)
+    return Calibration(weight, picked.thresholds, blend_report, picked.as_dict())
 
 
 def train_classifier(
@@ -477,11 +504,12 @@ def train_classifier(
     shipped = {k: v.to(torch.float16).cpu() for k, v in model.delta_state().items()}
     # From here on: the network exactly as the service runs it (CPU, int8 where configured).
     model.to("cpu")
-    bf16_output = bool(config.int8_upper) and (
-        native_bf16() if config.bf16_output is None else config.bf16_output
+    bf16_ffn = bool(config.int8_upper) and (
+        native_bf16() if config.bf16_ffn is None else config.bf16_ffn
     )
     if config.int8_upper:
-        model.quantize_upper(bf16_output)
+        model.quantize_upper(bf16_ffn, config.int8_ffn_input)
+    model.half_word_embeddings()
     # Token ids through the whole network, batched as the service batches: int8 scales
     # depend on the batch, so this is the only way to tune on what the service computes.
     topic_p, kind_p = predict_ids(
@@ -504,7 +532,15 @@ def train_classifier(
         )
         lexical_probs = predict(lexical, dev_texts)
         lexical_seconds = time.perf_counter() - t0
-    tuned = calibrate(dev_topics, dev_kinds, topic_p, kind_p, lexical_probs)
+    tuned = calibrate(
+        dev_topics,
+        dev_kinds,
+        topic_p,
+        kind_p,
+        lexical_probs,
+        groups=[e.scenario for e in parts["dev"]],
+        lainnya_threshold=config.lainnya_topic_threshold,
+    )
     report(tuned.summary())
     lexical_weight = tuned.lexical_weight
     thresholds = tuned.thresholds
@@ -522,8 +558,10 @@ def train_classifier(
         lexical_weight=lexical_weight,
         int8_lower=config.int8_lower,
         int8_upper=config.int8_upper,
+        int8_ffn_input=config.int8_ffn_input,
         training={
             "blend": blend_report,
+            "thresholds": tuned.threshold_choice,
             **asdict(config),
             "corpus_sha256": corpus_hash(examples),
             "train_texts": len(parts["train"]),
@@ -534,7 +572,12 @@ def train_classifier(
             "torch": torch.__version__,
             "device": torch.cuda.get_device_name(0) if device == "cuda" else "cpu",
             "calibrated_on": calibration_record(
-                len(parts["dev"]), config.int8_lower, config.int8_upper, bf16_output
+                len(parts["dev"]),
+                config.int8_lower,
+                config.int8_upper,
+                bf16_ffn,
+                True,
+                config.int8_ffn_input,
             ),
         },
     )

@@ -88,6 +88,12 @@ class Settings(BaseSettings):
         description="Run the classifier's fp32 FFN output projections in bf16; "
         "unset = when the CPU has native bf16 (AVX-512 BF16 or AMX).",
     )
+    classifier_heap_trim_mb: int = Field(
+        default=64,
+        ge=0,
+        description="After a classifier batch, return freed heap memory to the OS once "
+        "glibc holds more than this many MiB free (0 = never; keeps peak memory down).",
+    )
 
     def resolved_spool_dir(self) -> Path:
         return self.spool_dir or self.data_dir / "spool"

@@ -309,3 +309,74 @@ def test_trimmed_model_falls_back_without_unk(trimmed: tuple[Path, Any, Any]) ->
     pieces = tok_t.tokenize("Ngopi di caf\u00e9 dekat TPS")
     assert tok_t.unk_token not in pieces
     assert tok_t.convert_tokens_to_string(pieces) == "Ngopi di caf\u00e9 dekat TPS"
+
+
+# -- compact loading (the service's path) ---------------------------------------------
+
+
+def test_read_safetensors_matches_the_library_and_halves_on_request(tmp_path: Path) -> None:
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from nlp.base_model import read_safetensors
+
+    torch.manual_seed(0)
+    tensors = {
+        "big": torch.randn(1000, 48),
+        "ids": torch.arange(7, dtype=torch.int64),
+        "half": torch.randn(3, 5).to(torch.float16),
+    }
+    path = tmp_path / "t.safetensors"
+    save_file(tensors, str(path))
+    plain = read_safetensors(path)
+    for name, tensor in load_file(str(path)).items():
+        assert torch.equal(plain[name], tensor) and plain[name].dtype == tensor.dtype
+    halved = read_safetensors(path, half=["big"])
+    assert halved["big"].dtype == torch.float16
+    torch.testing.assert_close(halved["big"], tensors["big"].to(torch.float16))
+
+
+def test_read_safetensors_rejects_truncated_and_odd_files(tmp_path: Path) -> None:
+    import torch
+    from safetensors.torch import save_file
+
+    from nlp.base_model import BaseModelError, parse_safetensors_header, read_safetensors
+
+    path = tmp_path / "t.safetensors"
+    save_file({"w": torch.ones(64, 64)}, str(path))
+    raw = path.read_bytes()
+    (tmp_path / "cut.safetensors").write_bytes(raw[:-100])
+    with pytest.raises(BaseModelError, match="truncated"):
+        read_safetensors(tmp_path / "cut.safetensors")
+    with pytest.raises(BaseModelError, match="truncated"):
+        read_safetensors(tmp_path / "cut.safetensors", half=["w"])
+    with pytest.raises(BaseModelError, match="not JSON"):
+        parse_safetensors_header(b"{oops")
+    with pytest.raises(BaseModelError, match="unsupported dtype"):
+        parse_safetensors_header(
+            b'{"w": {"dtype": "F8_E4M3", "shape": [1], "data_offsets": [0, 1]}}'
+        )
+
+
+@pytest.mark.slow
+def test_compact_load_keeps_embeddings_in_fp16_and_nothing_mapped(
+    trimmed: tuple[Path, Any, Any],
+) -> None:
+    import torch
+
+    from nlp.classifier import HalfEmbedding
+
+    path, model_t, tok_t = trimmed
+    maps = Path("/proc/self/maps")
+    weights = os.path.realpath(path / "model.safetensors")
+    mapped_before = maps.read_text().count(weights) if maps.exists() else 0
+    compact, _ = load_base_model(path, compact=True)
+    embeddings: Any = compact.embeddings
+    assert isinstance(embeddings.word_embeddings, HalfEmbedding)
+    assert embeddings.word_embeddings.weight.dtype == torch.float16
+    if maps.exists():  # no new mapping of the file: mapped pages would count as resident
+        assert maps.read_text().count(weights) == mapped_before
+    texts = ["Bawaslu menemukan ASN ikut kampanye", "jadwal debat paslon malam ini"]
+    exact = embed_texts(model_t, tok_t, texts)
+    approx = embed_texts(compact, tok_t, texts)
+    np.testing.assert_allclose(approx, exact, atol=2e-3)

@@ -190,7 +190,7 @@ def test_model_calibrate_reproduces_the_shipped_thresholds(
     copy = tmp_path / "model"
     shutil.copytree(settings.classifier_path, copy)
     shipped = read_config(copy)
-    recorded = shipped.training["calibrated_on"]["bf16_ffn_output"]
+    recorded = shipped.training["calibrated_on"]["bf16_ffn"]
     monkeypatch.setenv("PANTAU_CLASSIFIER_BF16", str(recorded).lower())
     get_settings.cache_clear()
     try:
@@ -213,7 +213,8 @@ def _calibrate_and_compare(copy: Path, shipped: Any, recorded: bool) -> None:
     assert again.topic_thresholds == shipped.topic_thresholds
     assert again.lexical_weight == shipped.lexical_weight
     assert again.int8_upper == shipped.int8_upper
-    assert again.training["calibrated_on"]["bf16_ffn_output"] is recorded
+    assert again.training["calibrated_on"]["bf16_ffn"] is recorded
+    assert again.training["calibrated_on"]["fp16_word_embeddings"] is True
 
 
 def test_model_calibrate_reports_a_missing_model(tmp_path: Path) -> None:

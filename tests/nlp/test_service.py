@@ -87,6 +87,27 @@ def test_annotate_empty_batch(tiny: Annotator) -> None:
     assert tiny.annotate([]) == []
 
 
+def test_after_batch_runs_once_per_model_batch() -> None:
+    tok = tiny_tokenizer()
+    encoder = tiny_encoder(vocab=len(tok))
+    model = TopicKindModel(encoder, 2)
+    model.eval()
+    calls: list[int] = []
+    annotator = Annotator(
+        model,
+        tok,
+        tiny_config(encoder),
+        None,
+        "tiny-test",
+        max_batch=2,
+        after_batch=lambda: calls.append(1),
+    )
+    records = [{"id": i, "text": f"Bawaslu memeriksa laporan nomor {i}."} for i in range(5)]
+    out = annotator.annotate(records)
+    assert [o["id"] for o in out] == list(range(5))
+    assert len(calls) == 3  # batches of at most two texts
+
+
 def test_model_version_changes_with_weights(tmp_path: Path) -> None:
     tok = tiny_tokenizer()
     encoder = tiny_encoder(vocab=len(tok))
@@ -112,3 +133,8 @@ def test_real_annotator_loads_once_per_process() -> None:
         _require_real(exc)
     assert load_annotator(get_settings()) is first
     assert first.model_version.startswith("pantau-e5s-")
+    # The service path: fp16 word embeddings, and on glibc a heap trimmer after batches.
+    assert first.model.has_half_word_embeddings
+    from nlp.heap import free_heap_bytes
+
+    assert (first.after_batch is not None) == (free_heap_bytes() is not None)
