@@ -334,7 +334,7 @@ def calibrate_model(
     from nlp.lexical import LexicalError, load_lexical
     from nlp.lexical import predict as lexical_predict
     from nlp.service import load_annotator
-    from nlp.training import calibrate, calibration_record, labels_of
+    from nlp.training import calibrate_on, calibration_record
     from pantau.settings import get_settings
 
     settings = get_settings()
@@ -369,16 +369,7 @@ def calibrate_model(
     with console.status(f"scoring {len(texts)} dev texts…"):
         topic_p, kind_p = annotator.model_probabilities(texts)
         lexical_probs = lexical_predict(lexical, texts) if lexical is not None else None
-    dev_topics, dev_kinds = labels_of(dev)
-    tuned = calibrate(
-        dev_topics,
-        dev_kinds,
-        topic_p,
-        kind_p,
-        lexical_probs,
-        groups=[e.scenario for e in dev],
-        lainnya_threshold=config.lainnya_topic_threshold,
-    )
+    tuned = calibrate_on(dev, topic_p, kind_p, lexical_probs, config.lainnya_topic_threshold)
     config = read_config(delta_dir)
     config.lexical_weight = tuned.lexical_weight
     config.topic_thresholds = tuned.thresholds

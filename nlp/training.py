@@ -378,6 +378,26 @@ def calibrate(
     return Calibration(weight, picked.thresholds, blend_report, picked.as_dict())
 
 
+def calibrate_on(
+    dev: Sequence[Example],
+    topic_p: np.ndarray,
+    kind_p: np.ndarray,
+    lexical_probs: tuple[np.ndarray, np.ndarray] | None,
+    lainnya_threshold: float,
+) -> Calibration:
+    """``calibrate`` with the labels and the scenario groups read off the dev examples."""
+    dev_topics, dev_kinds = labels_of(dev)
+    return calibrate(
+        dev_topics,
+        dev_kinds,
+        topic_p,
+        kind_p,
+        lexical_probs,
+        groups=[e.scenario for e in dev],
+        lainnya_threshold=lainnya_threshold,
+    )
+
+
 def train_classifier(
     encoder: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
@@ -532,14 +552,8 @@ def train_classifier(
         )
         lexical_probs = predict(lexical, dev_texts)
         lexical_seconds = time.perf_counter() - t0
-    tuned = calibrate(
-        dev_topics,
-        dev_kinds,
-        topic_p,
-        kind_p,
-        lexical_probs,
-        groups=[e.scenario for e in parts["dev"]],
-        lainnya_threshold=config.lainnya_topic_threshold,
+    tuned = calibrate_on(
+        parts["dev"], topic_p, kind_p, lexical_probs, config.lainnya_topic_threshold
     )
     report(tuned.summary())
     lexical_weight = tuned.lexical_weight
