@@ -310,6 +310,11 @@ def load_base_model(
         model.eval()
         return model, tokenizer
     state = read_safetensors(Path(path) / "model.safetensors", half=[WORD_EMBEDDINGS])
+    if WORD_EMBEDDINGS not in state:
+        raise BaseModelError(
+            f"{path}: no {WORD_EMBEDDINGS} in model.safetensors; rebuild with "
+            "`pantau model build-base`"
+        )
     half_rows = state[WORD_EMBEDDINGS]
     # transformers wants an fp32 matrix here; an untouched torch.empty costs no
     # resident memory and is dropped as soon as the fp16 table replaces it.

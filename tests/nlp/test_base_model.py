@@ -359,6 +359,25 @@ def test_read_safetensors_rejects_truncated_and_odd_files(tmp_path: Path) -> Non
 
 
 @pytest.mark.slow
+def test_compact_load_names_a_base_without_word_embeddings(
+    trimmed: tuple[Path, Any, Any], tmp_path: Path
+) -> None:
+    import torch
+    from safetensors.torch import save_file
+
+    from nlp.base_model import BaseModelError
+
+    path, _, _ = trimmed
+    for name in path.iterdir():
+        if name.name != "model.safetensors":
+            shutil.copy(name, tmp_path / name.name)
+    save_file({"encoder.layer.0.output.dense.weight": torch.ones(2, 2)}, str(tmp_path / "m"))
+    (tmp_path / "m").rename(tmp_path / "model.safetensors")
+    with pytest.raises(BaseModelError, match="build-base"):
+        load_base_model(tmp_path, compact=True)
+
+
+@pytest.mark.slow
 def test_compact_load_keeps_embeddings_in_fp16_and_nothing_mapped(
     trimmed: tuple[Path, Any, Any],
 ) -> None:
