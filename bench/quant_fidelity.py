@@ -13,7 +13,9 @@ Layouts name which Linear modules of every layer run as int8 dynamic
 quantisation; the others run in bf16 (``BF16Linear``, as the service does on
 CPUs with native bf16). Also prints each layout's seconds for the whole pass
 (one pass, so only a rough guide; ``bench/classify_bench.py`` measures speed).
-Prints a JSON object.
+With ``--batch-dependence`` it also counts the texts whose labels differ when
+the service (``Annotator.probabilities`` and ``decide``) classifies them in
+one call, batched, and one at a time. Prints a JSON object.
 """
 
 from __future__ import annotations
@@ -111,6 +113,9 @@ def moved_counts(
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--texts", type=int, default=0, help="first N test texts (0: all)")
+    parser.add_argument(
+        "--batch-dependence", action="store_true", help="also batched vs one-at-a-time labels"
+    )
     args = parser.parse_args(argv)
     settings = get_settings()
     test = split_examples(load_corpus().examples)["test"]
@@ -143,7 +148,31 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         probs, seconds = run(with_layout(fp32_model, int8))
         results["layouts"][name] = {**moved_counts(reference, probs), "seconds": round(seconds, 1)}
         print(name, results["layouts"][name], file=sys.stderr, flush=True)
+    if args.batch_dependence:
+        results["batch_dependence"] = batch_dependence(settings, texts)
     return results
+
+
+def batch_dependence(settings: Any, texts: Sequence[str]) -> dict[str, Any]:
+    """The service's labels for ``texts`` in one call versus one text per call."""
+    from nlp.classifier import decide
+    from nlp.service import load_annotator
+
+    annotator = load_annotator(settings, with_places=False)
+    together = annotator.probabilities(texts)
+    alone = [annotator.probabilities([text]) for text in texts]
+    changed = 0
+    largest = 0.0
+    for i, single in enumerate(alone):
+        a = decide(together[0][i], together[1][i], annotator.config)
+        b = decide(single[0][0], single[1][0], annotator.config)
+        changed += int(a.topics != b.topics or a.kind != b.kind)
+        largest = max(
+            largest,
+            float(np.abs(together[0][i] - single[0][0]).max()),
+            float(np.abs(together[1][i] - single[1][0]).max()),
+        )
+    return {"labels_changed": changed, "largest_probability_change": round(largest, 4)}
 
 
 if __name__ == "__main__":
