@@ -336,16 +336,24 @@ def tune_blend(
     lex_topic_p: np.ndarray,
     lex_kind_p: np.ndarray,
     grid: Sequence[float] = BLEND_GRID,
+    groups: Sequence[str] | None = None,
+    lainnya_threshold: float | None = None,
 ) -> BlendChoice:
     """Weight of the lexical model in the average, chosen on dev (pure).
 
-    Each weight is scored with its own dev-tuned thresholds (as it would ship) by
-    topic micro-F1 + kind macro-F1; ties go to the smaller lexical weight.
+    Each weight is scored by topic micro-F1 + kind macro-F1, the topic part as
+    ``choose_thresholds`` scores the thresholds that would ship with it
+    (cross-validated over ``groups``, each text its own group when None), so
+    the weight is not picked for thresholds fitted to dev; ties go to the
+    smaller lexical weight.
     """
+    labels = list(groups) if groups is not None else [str(i) for i in range(len(true_topics))]
 
     def score(t: np.ndarray, k: np.ndarray) -> tuple[float, float]:
-        report = evaluate_arrays(true_topics, t, true_kinds, k, tune_thresholds(true_topics, t))
-        return report.topic_micro_f1, report.kind_macro_f1
+        choice = choose_thresholds(true_topics, t, k, labels, lainnya_threshold)
+        topic = max(choice.cv_per_topic_f1, choice.cv_uniform_f1)
+        kind = evaluate_arrays(true_topics, t, true_kinds, k, choice.thresholds).kind_macro_f1
+        return topic, kind
 
     best: tuple[float, float, float, float] | None = None
     for w in grid:

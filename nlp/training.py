@@ -370,7 +370,16 @@ def calibrate(
     weight, blend_report = 0.0, {}
     if lexical_probs is not None:
         lex_topic, lex_kind = lexical_probs
-        choice = tune_blend(dev_topics, dev_kinds, topic_p, kind_p, lex_topic, lex_kind)
+        choice = tune_blend(
+            dev_topics,
+            dev_kinds,
+            topic_p,
+            kind_p,
+            lex_topic,
+            lex_kind,
+            groups=groups,
+            lainnya_threshold=lainnya_threshold,
+        )
         weight, blend_report = choice.weight, choice.as_dict()
         topic_p = blend(topic_p, lex_topic, weight)
         kind_p = blend(kind_p, lex_kind, weight)
