@@ -237,8 +237,11 @@ def parse_safetensors_header(raw: bytes) -> dict[str, tuple[str, list[int], int,
         dtype = info.get("dtype")
         if dtype not in _SAFETENSORS_DTYPES:
             raise BaseModelError(f"safetensors tensor {name!r} has unsupported dtype {dtype!r}")
-        start, end = info["data_offsets"]
-        out[name] = (dtype, list(info["shape"]), int(start), int(end))
+        try:
+            start, end = info["data_offsets"]
+            out[name] = (dtype, [int(d) for d in info["shape"]], int(start), int(end))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BaseModelError(f"safetensors tensor {name!r} is mis-described: {exc}") from exc
     return out
 
 
@@ -268,7 +271,7 @@ def read_safetensors(path: Path, half: Sequence[str] = ()) -> dict[str, torch.Te
             tensor = torch.empty(shape, dtype=dtype)
             view = tensor.view(torch.uint8).numpy().data
             if handle.readinto(view) != end - start or tensor.nbytes != end - start:
-                raise BaseModelError(f"{path}: tensor {name!r} is truncated")
+                raise BaseModelError(f"{path}: tensor {name!r} is truncated or mis-described")
             out[name] = tensor
     return out
 

@@ -29,7 +29,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -310,7 +310,7 @@ class Calibration:
     lexical_weight: float
     thresholds: dict[str, float]
     blend: dict[str, float]  # empty without an n-gram model
-    threshold_choice: dict[str, Any] = field(default_factory=dict)
+    threshold_choice: dict[str, Any]  # ThresholdChoice.as_dict()
 
     def summary(self) -> str:
         choice = self.threshold_choice
@@ -318,8 +318,6 @@ class Calibration:
             f"thresholds: {choice['strategy']} (cross-validated dev topic micro-F1 "
             f"{choice['cv_per_topic_topic_f1']:.3f} tuned per topic, "
             f"{choice['cv_uniform_topic_f1']:.3f} at 0.5)"
-            if choice
-            else "thresholds tuned on dev"
         )
         if not self.blend:
             return f"no n-gram model; {how}"
