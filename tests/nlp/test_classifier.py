@@ -300,6 +300,14 @@ def test_delta_round_trip_and_refusals(tmp_path: Path) -> None:
         read_config(tmp_path / "missing")
 
 
+def _linear_modules(module: Any) -> set[str]:
+    return {type(m).__module__ for m in module.modules() if type(m).__name__ == "Linear"}
+
+
+INT8 = "torch.ao.nn.quantized.dynamic.modules.linear"
+FP32 = "torch.nn.modules.linear"
+
+
 def test_int8_lower_layers_stay_close_and_load_from_the_config(tmp_path: Path) -> None:
     tok = tiny_tokenizer()
     model = TopicKindModel(tiny_encoder(vocab=len(tok)), 2)
@@ -310,27 +318,14 @@ def test_int8_lower_layers_stay_close_and_load_from_the_config(tmp_path: Path) -
     loaded, config = build_model(tiny_encoder(vocab=len(tok)), tmp_path)
     assert config.int8_lower
 
-    def linear_kinds(layer: Any) -> set[str]:
-        return {type(m).__module__ for m in layer.modules() if type(m).__name__ == "Linear"}
-
     # Only below the split: the trained layers stay plain fp32 Linear.
-    assert linear_kinds(loaded.encoder.encoder.layer[0]) == {
-        "torch.ao.nn.quantized.dynamic.modules.linear"
-    }
-    assert linear_kinds(loaded.encoder.encoder.layer[3]) == {"torch.nn.modules.linear"}
+    assert _linear_modules(loaded.encoder.encoder.layer[0]) == {INT8}
+    assert _linear_modules(loaded.encoder.encoder.layer[3]) == {FP32}
     int8 = predict_ids(loaded, ids, tok.pad_token_id)
     np.testing.assert_allclose(fp32[0], int8[0], atol=0.05)
     np.testing.assert_allclose(fp32[1], int8[1], atol=0.05)
     # The delta itself holds no quantised tensors: the same files load as fp32 too.
     assert set(loaded.delta_state()) == set(model.delta_state())
-
-
-def _linear_modules(module: Any) -> set[str]:
-    return {type(m).__module__ for m in module.modules() if type(m).__name__ == "Linear"}
-
-
-INT8 = "torch.ao.nn.quantized.dynamic.modules.linear"
-FP32 = "torch.nn.modules.linear"
 
 
 def test_int8_upper_keeps_the_feed_forward_block_out_of_int8(tmp_path: Path) -> None:
