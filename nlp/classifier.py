@@ -78,6 +78,15 @@ class ClassifierConfig:
     # activation scale, set by a few LayerNorm outlier channels, moved 88 of 717 test
     # texts' probabilities by more than 0.2 against the fp32 network (docs/classifier.md).
     int8_ffn_input: bool = False
+    # Texts longer than ``max_length`` are read in up to ``max_chunks`` windows and
+    # pooled (``chunk_ids``, ``pool_windows``); 1 reads title + leading text only.
+    # The model reads about 315 words of an article, and real articles often report
+    # the incident further down.
+    max_chunks: int = 1
+    chunk_overlap: int = 64
+    # Length of the windows after the first (which is always ``max_length``). Mean
+    # pooling over a long window lets a page of routine outweigh one incident paragraph.
+    chunk_length: int = 256
     format_version: int = FORMAT_VERSION
     training: dict[str, Any] = field(default_factory=dict)
 
@@ -446,6 +455,135 @@ def tokenize(
     return [list(ids) for ids in enc["input_ids"]]
 
 
+# A window after the first repeats at most this many tokens of the text's first line
+# (the headline of an article) so it keeps its subject.
+HEAD_TOKENS = 48
+
+
+def window_ids(
+    tokens: Sequence[int],
+    head: Sequence[int],
+    max_length: int,
+    max_chunks: int,
+    overlap: int,
+    cls_id: int,
+    sep_id: int,
+    chunk_length: int | None = None,
+) -> list[list[int]]:
+    """Token windows over one text (pure).
+
+    ``tokens`` is the whole prefixed text and ``head`` its prefixed first line, both
+    without special tokens. A text that fits is one window, exactly what ``tokenize``
+    gives. A longer one keeps that window (title + leading text, the view the model
+    was trained on) and is then read again from the start in shorter windows
+    (``chunk_length``), each the head followed by the next stretch of the text and
+    overlapping the previous one by ``overlap`` tokens: mean pooling over a short
+    window lets one incident paragraph decide it, where a long one dilutes the
+    paragraph with routine text. At most ``max_chunks`` windows, so a huge page
+    costs a bounded amount of work.
+    """
+    room = max_length - 2
+    windows = [[cls_id, *tokens[:room], sep_id]]
+    if max_chunks <= 1 or len(tokens) <= room:
+        return windows
+    head = list(head[:HEAD_TOKENS])
+    later = min(chunk_length or max_length, max_length) - 2
+    body_room = later - len(head)
+    step = body_room - overlap
+    if step <= 0:
+        raise ValueError(f"windows of {later + 2} tokens leave no room for {overlap} overlap")
+    start = 0
+    while len(windows) < max_chunks:
+        # The last window ends at the text's end and is full: a stub of a few tokens read
+        # out of context would only add noise to the pooled scores.
+        start = max(min(start, len(tokens) - body_room), 0)
+        windows.append([cls_id, *head, *tokens[start : start + body_room], sep_id])
+        if start + body_room >= len(tokens):
+            break
+        start += step
+    return windows
+
+
+def chunk_ids(
+    tokenizer: PreTrainedTokenizerBase,
+    texts: Sequence[str],
+    max_length: int,
+    max_chunks: int,
+    overlap: int,
+    prefix: str = PREFIX,
+    chunk_length: int | None = None,
+) -> tuple[list[list[int]], list[int]]:
+    """Windows for every text (see ``window_ids``) and, per window, the index of its text."""
+    if max_chunks <= 1:
+        ids = tokenize(tokenizer, texts, max_length, prefix)
+        return ids, list(range(len(ids)))
+    # verbose=False: the untruncated ids are only cut into windows, never fed whole.
+    full = tokenizer([prefix + t for t in texts], add_special_tokens=False, verbose=False)[
+        "input_ids"
+    ]
+    # The tokenizer's own wrapping of an empty text: <s> </s> for XLM-R.
+    specials = tokenizer("")["input_ids"]
+    if len(specials) != 2:
+        raise ValueError(f"expected a start and an end token around a text, got {specials}")
+    cls_id, sep_id = int(specials[0]), int(specials[1])
+    windows: list[list[int]] = []
+    owners: list[int] = []
+    for index, (text, tokens) in enumerate(zip(texts, full, strict=True)):
+        head: list[int] = []
+        if len(tokens) > max_length - 2:
+            first_line = text.split("\n", 1)[0]
+            head = tokenizer(prefix + first_line, add_special_tokens=False)["input_ids"]
+        parts = window_ids(
+            tokens, head, max_length, max_chunks, overlap, cls_id, sep_id, chunk_length
+        )
+        windows.extend(parts)
+        owners.extend([index] * len(parts))
+    return windows, owners
+
+
+def pool_windows(
+    topic_probs: np.ndarray,
+    kind_probs: np.ndarray,
+    owners: Sequence[int],
+    n_texts: int,
+    kinds: Sequence[str] = KINDS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One row of probabilities per text from its windows' rows (pure).
+
+    A topic is as probable as in the window that discusses it most (the guide: a
+    topic applies when the text is substantially about it, wherever that is). The
+    kind follows the guide's precedence, an incident anywhere wins: p(incident) is
+    the largest over windows, p(lainnya) the smallest (every window must be
+    "other"), and prevention takes the rest, which is never negative because the
+    window with the most incident leaves at least that much to the others.
+    A text with a single window keeps its row unchanged.
+    """
+    owner = np.asarray(owners, dtype=np.int64)
+    if len(owner) == n_texts and np.array_equal(owner, np.arange(n_texts)):
+        return topic_probs, kind_probs
+    incident, prevention, other = (
+        list(kinds).index(k) for k in ("dugaan_pelanggaran", "pencegahan", "lainnya")
+    )
+    topics = np.full((n_texts, topic_probs.shape[1]), -np.inf, dtype=np.float32)
+    np.maximum.at(topics, owner, topic_probs)
+    most_incident = np.full(n_texts, -np.inf, dtype=np.float32)
+    np.maximum.at(most_incident, owner, kind_probs[:, incident])
+    least_other = np.full(n_texts, np.inf, dtype=np.float32)
+    np.minimum.at(least_other, owner, kind_probs[:, other])
+    pooled = np.zeros((n_texts, kind_probs.shape[1]), dtype=np.float32)
+    pooled[:, incident] = most_incident
+    pooled[:, other] = least_other
+    pooled[:, prevention] = np.clip(1.0 - most_incident - least_other, 0.0, 1.0)
+    counts = np.bincount(owner, minlength=n_texts)
+    single = np.flatnonzero(counts == 1)
+    if len(single):
+        rows = np.zeros(n_texts, dtype=np.int64)
+        rows[owner] = np.arange(len(owner))  # for single-window texts, their only row
+        topics[single] = topic_probs[rows[single]]
+        pooled[single] = kind_probs[rows[single]]
+    return topics, pooled
+
+
 # How the service batches (measured on 2 cores: bigger batches do not speed up CPU
 # inference, already compute-bound, but raise peak memory). Texts longer than
 # SOLO_TOKENS run alone: batching gains nothing for them, and alone their int8
@@ -498,14 +636,14 @@ def predict_ids(
     pad_id: int,
     max_tokens: int = 8192,
     max_batch: int = 64,
-    progress: Any = None,
+    progress: Callable[[list[int]], Any] | None = None,
     solo_tokens: int | None = None,
     after_batch: Callable[[], Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Topic probabilities (sigmoid) and kind probabilities (softmax), rows in input order.
 
     ``model`` maps ``(input_ids, attention_mask)`` to ``(topic_logits, kind_logits)``.
-    ``progress`` (optional) is called with the number of texts finished per batch.
+    ``progress`` (optional) is called with each finished batch's row indices.
     ``solo_tokens``: see ``length_batches``. ``after_batch`` runs once each batch's
     tensors are freed (the service trims the heap there, see ``nlp.heap``).
     """
@@ -525,7 +663,7 @@ def predict_ids(
             if after_batch is not None:
                 after_batch()
             if progress is not None:
-                progress(len(batch))
+                progress(batch)
     return topic_out, kind_out
 
 

@@ -407,6 +407,14 @@ def evaluate(
             "labels and score the model on the same texts."
         ),
     ] = None,
+    max_chunks: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Windows read per long text, instead of the shipped max_chunks "
+            "(1: title + leading text only).",
+        ),
+    ] = None,
 ) -> None:
     """Per-label precision/recall/F1, micro/macro F1 and the kind confusion matrix on a split."""
     import dataclasses
@@ -430,6 +438,9 @@ def evaluate(
         raise typer.Exit(2) from exc
     with console.status("loading the classifier…"):
         annotator = load_annotator(settings, with_places=False)
+    if max_chunks is not None:
+        # This process only: the annotator is cached per process, the shipped file is untouched.
+        annotator.config = dataclasses.replace(annotator.config, max_chunks=max_chunks)
     examples = loaded.examples
     if origin:
         from fnmatch import fnmatch

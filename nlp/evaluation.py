@@ -420,3 +420,65 @@ def agreement_report(
     true_kinds = np.asarray([KINDS.index(by_id[i].kind) for i in ids], dtype=np.int64)
     pred_kinds = np.asarray([KINDS.index(other[i][1]) for i in ids], dtype=np.int64)
     return score_report(true_topics, pred_topics, true_kinds, pred_kinds)
+
+
+# -- long articles built from two shorter ones -------------------------------------------------
+
+KIND_PRECEDENCE = ("dugaan_pelanggaran", "pencegahan", "lainnya")
+
+
+def joined_labels(first: Example, second: Example) -> tuple[tuple[str, ...], str]:
+    """Labels of one article that reports ``first`` and then ``second`` (pure).
+
+    The guide decides it: an incident anywhere wins, then prevention; every topic
+    either part is substantially about stays a topic, and a ``lainnya`` text has none.
+    """
+    kind = min((first.kind, second.kind), key=KIND_PRECEDENCE.index)
+    if kind == "lainnya":
+        return (), kind
+    topics = tuple(t for t in TOPICS if t in first.topics or t in second.topics)
+    return topics, kind
+
+
+def long_probes(examples: Sequence[Example], per_kind: int, seed: int = 0) -> list[Example]:
+    """Long news articles made by appending one news text's body to another (pure).
+
+    Three groups of ``per_kind`` probes: an incident after a routine or prevention
+    opening (the case a reader of the leading text misses), an incident first, and
+    no incident at all (so that reading further cannot buy recall with false
+    alarms unseen). Texts of one scenario are never joined; the second text loses
+    its headline so the probe reads as one article under the first one's.
+    """
+    news = [e for e in examples if e.register == "news"]
+    incident = [e for e in news if e.kind == "dugaan_pelanggaran"]
+    quiet = [e for e in news if e.kind != "dugaan_pelanggaran"]
+    rng = np.random.default_rng(seed)
+    groups = (("late", quiet, incident), ("early", incident, quiet), ("none", quiet, quiet))
+    probes: list[Example] = []
+    for name, openers, followers in groups:
+        if not openers or not followers:
+            continue
+        made = 0
+        for _ in range(per_kind * 20):
+            if made == per_kind:
+                break
+            first = openers[int(rng.integers(len(openers)))]
+            second = followers[int(rng.integers(len(followers)))]
+            if first.scenario == second.scenario:
+                continue
+            topics, kind = joined_labels(first, second)
+            probes.append(
+                Example(
+                    id=f"{name}:{first.id}+{second.id}",
+                    scenario=f"{first.scenario}+{second.scenario}",
+                    register="news",
+                    title=first.title,
+                    text=f"{first.text}\n\n{second.text}",
+                    topics=topics,
+                    kind=kind,
+                    source=first.source,
+                    origin=f"probe-{name}",
+                )
+            )
+            made += 1
+    return probes

@@ -17,6 +17,7 @@ import hashlib
 import logging
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,9 +31,10 @@ from nlp.classifier import (
     ClassifierConfig,
     TopicKindModel,
     build_model,
+    chunk_ids,
     decide,
+    pool_windows,
     predict_ids,
-    tokenize,
 )
 from nlp.dataset import prepare_text
 from nlp.language import UNDETERMINED, detect_language, looks_binary
@@ -138,18 +140,38 @@ class Annotator:
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Topic and kind probabilities of the transformer alone, for prepared texts."""
-        ids = tokenize(self.tokenizer, texts, self.config.max_length)
+        config = self.config
+        ids, owners = chunk_ids(
+            self.tokenizer,
+            texts,
+            config.max_length,
+            config.max_chunks,
+            config.chunk_overlap,
+            chunk_length=config.chunk_length,
+        )
+        # Progress counts texts, not windows: a text is done with its last window.
+        remaining = Counter(owners)
+
+        def window_done(rows: Sequence[int]) -> None:
+            finished = 0
+            for row in rows:
+                remaining[owners[row]] -= 1
+                finished += remaining[owners[row]] == 0
+            if progress is not None and finished:
+                progress(finished)
+
         with self._lock:
-            return predict_ids(
+            topic_p, kind_p = predict_ids(
                 self.model,
                 ids,
                 int(self.tokenizer.pad_token_id),
                 self.max_tokens,
                 self.max_batch,
-                progress=progress,
+                progress=window_done,
                 solo_tokens=self.solo_tokens,
                 after_batch=self.after_batch,
             )
+        return pool_windows(topic_p, kind_p, owners, len(texts), config.kinds)
 
     def probabilities(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None

@@ -99,6 +99,11 @@ class TrainConfig:
     # The feed-forward block of that network in bf16 (None: when the CPU has it
     # natively), as the service will run it on this machine.
     bf16_ffn: bool | None = None
+    # How the shipped model reads texts longer than max_length (ClassifierConfig.max_chunks):
+    # inference only, chosen on long probes built from dev news (bench/long_texts.py).
+    max_chunks: int = 12
+    chunk_length: int = 256
+    chunk_overlap: int = 64
     # Where the upper layers train: "auto" (a GPU when torch sees one), "cpu" or "cuda".
     # Int8 layers always run on the CPU (torch's dynamic quantisation has no GPU kernels).
     device: str = "auto"
@@ -580,6 +585,9 @@ def train_classifier(
         int8_lower=config.int8_lower,
         int8_upper=config.int8_upper,
         int8_ffn_input=config.int8_ffn_input,
+        max_chunks=config.max_chunks,
+        chunk_length=config.chunk_length,
+        chunk_overlap=config.chunk_overlap,
         training={
             "blend": blend_report,
             "thresholds": tuned.threshold_choice,

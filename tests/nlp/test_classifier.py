@@ -652,6 +652,31 @@ def test_incident_and_posts_on_real_model(annotator: Any) -> None:
     assert out["sport"]["kind"] == "lainnya" and out["sport"]["topics"] == []
 
 
+# A long article written for this test (first line: its title): a logistics meeting takes
+# the first ~450 words; a civil servant's campaigning is reported only after the
+# leading window ends.
+LATE_INCIDENT_FILE = Path(__file__).resolve().parents[1] / "fixtures" / "late_incident_article.txt"
+
+
+@pytest.mark.slow
+def test_an_incident_past_the_leading_window_is_found(annotator: Any) -> None:
+    import dataclasses
+
+    title, text = LATE_INCIDENT_FILE.read_text(encoding="utf-8").split("\n", 1)
+    record = {"id": "late", "title": title, "text": text}
+    assert annotator.config.max_chunks > 1
+    [out] = annotator.annotate([record])
+    assert out["kind"] == "dugaan_pelanggaran", out["scores"]
+    assert "netralitas_asn" in out["topics"], out["scores"]
+    shipped = annotator.config
+    try:  # the leading window alone reads a logistics meeting
+        annotator.config = dataclasses.replace(shipped, max_chunks=1)
+        [lead] = annotator.annotate([record])
+    finally:
+        annotator.config = shipped
+    assert lead["kind"] != "dugaan_pelanggaran", lead["scores"]
+
+
 # -- agreement with a second annotator ---------------------------------------------------------
 
 
