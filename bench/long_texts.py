@@ -85,9 +85,10 @@ def scores(
     out = {
         "texts": float(len(examples)),
         "topic_micro_f1": round(report.topic_micro_f1, 4),
-        "kind_macro_f1": round(report.kind_macro_f1, 4),
         "kind_accuracy": round(report.kind_accuracy, 4),
     }
+    if len(set(true_kinds.tolist())) > 1:  # macro-F1 over one true kind says nothing
+        out["kind_macro_f1"] = round(report.kind_macro_f1, 4)
     if truly.any():
         out["incident_recall"] = round(float((predicted[truly] == incident).mean()), 4)
     if (~truly).any():
@@ -124,18 +125,25 @@ def table(title: str, rows: dict[str, dict[str, dict[str, float]]]) -> str:
     lines = [
         f"### {title}",
         "",
-        "| setting | group | texts | topic F1 | kind F1 | incident recall | false incidents |",
-        "|---|---|---|---|---|---|---|",
+        "| setting | group | texts | topic F1 | kind F1 | kind acc. | incident recall "
+        "| false incidents |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for setting, groups in rows.items():
         for group, s in groups.items():
             if not s:
                 continue
-            lines.append(
-                f"| {setting} | {group} | {int(s['texts'])} | {s['topic_micro_f1']:.3f} | "
-                f"{s['kind_macro_f1']:.3f} | {s.get('incident_recall', float('nan')):.3f} | "
-                f"{s.get('false_incident_rate', float('nan')):.3f} |"
-            )
+            cells = [
+                f"{s[k]:.3f}" if k in s else "-"
+                for k in (
+                    "topic_micro_f1",
+                    "kind_macro_f1",
+                    "kind_accuracy",
+                    "incident_recall",
+                    "false_incident_rate",
+                )
+            ]
+            lines.append(f"| {setting} | {group} | {int(s['texts'])} | {' | '.join(cells)} |")
     return "\n".join(lines)
 
 

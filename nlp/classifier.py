@@ -492,7 +492,8 @@ def window_ids(
     step = body_room - overlap
     if step <= 0:
         raise ValueError(f"windows of {later + 2} tokens leave no room for {overlap} overlap")
-    start = 0
+    # Shorter windows reread the lead on their own; full-length ones would only repeat it.
+    start = 0 if later < room else room - overlap
     while len(windows) < max_chunks:
         # The last window ends at the text's end and is full: a stub of a few tokens read
         # out of context would only add noise to the pooled scores.

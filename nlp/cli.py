@@ -390,7 +390,13 @@ def calibrate_model(
 
 @model_app.command("evaluate")
 def evaluate(
-    split: Annotated[str, typer.Option(help="test, dev, train or all")] = "test",
+    split: Annotated[
+        str,
+        typer.Option(
+            help="test, dev, train, all (each of the three) or whole (every text, one report: "
+            "for evaluation-only sets such as nlp/data/challenge)"
+        ),
+    ] = "test",
     model: Annotated[
         Path | None, typer.Option(help="Delta folder (default: classifier_path).")
     ] = None,
@@ -424,9 +430,9 @@ def evaluate(
     from nlp.service import load_annotator
     from pantau.settings import get_settings
 
-    names = [s for s in SPLITS if split in (s, "all")]
+    names: list[str] = ["whole"] if split == "whole" else [s for s in SPLITS if split in (s, "all")]
     if not names:
-        console.print(f"[red]error:[/] unknown split {split!r} (test, dev, train or all)")
+        console.print(f"[red]error:[/] unknown split {split!r} (test, dev, train, all or whole)")
         raise typer.Exit(2)
     settings = get_settings()
     if model is not None:
@@ -470,7 +476,8 @@ def evaluate(
             typer.echo(format_report(human, f"second annotator vs corpus labels, {title}") + "\n")
             typer.echo(format_report(machine, f"model vs corpus labels, same {len(same)} texts"))
         return
-    parts = split_examples(examples)
+    parts: dict[str, list[Any]] = {str(k): v for k, v in split_examples(examples).items()}
+    parts["whole"] = list(examples)
     results: dict[str, Any] = {}
     for name in names:
         report = evaluate_examples(annotator, parts[name])

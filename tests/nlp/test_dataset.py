@@ -152,6 +152,28 @@ def test_shipped_corpus_is_valid_and_grouped_by_scenario() -> None:
     assert not scen["dev"] & scen["test"]
 
 
+CHALLENGE_DIR = DEFAULT_CORPUS_DIR.parent / "challenge"
+
+
+def test_challenge_set_is_valid_long_and_apart_from_the_corpus() -> None:
+    loaded = load_corpus(CHALLENGE_DIR, strict=False)
+    assert loaded.errors == []
+    assert len(loaded.examples) >= 100
+    corpus = load_corpus(DEFAULT_CORPUS_DIR).examples
+    assert not {e.id for e in loaded.examples} & {e.id for e in corpus}
+    assert not {e.scenario for e in loaded.examples} & {e.scenario for e in corpus}
+    assert {e.register for e in loaded.examples} == {"news"}
+    assert set(Counter(t for e in loaded.examples for t in e.topics)) == set(TOPICS)
+    assert set(Counter(e.kind for e in loaded.examples)) == set(KINDS)
+    for path in sorted(CHALLENGE_DIR.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            raw = json.loads(line)
+            # Longer than the model's leading window (about 315 words), as the set is for.
+            assert len(raw["text"].split()) >= 600, raw["id"]
+            assert raw["position"] in {"lead", "spread", "late"}, raw["id"]
+            assert raw["kind"] != "lainnya" or raw["topics"] == [], raw["id"]
+
+
 def test_corpus_hash_ignores_order_but_not_labels() -> None:
     a = Example("a", "s", "post", "", "t1", ("apk",), "pencegahan")
     b = Example("b", "s", "post", "", "t2", (), "lainnya")
