@@ -158,3 +158,12 @@ def test_long_probes_join_texts_of_different_scenarios() -> None:
     late = [p for p in probes if p.origin == "probe-late"]
     assert all(p.kind == "dugaan_pelanggaran" and p.topics == ("apk", "hoaks") for p in late)
     assert all(p.kind == "pencegahan" for p in probes if p.origin == "probe-none")
+
+
+def test_shorter_windows_reread_the_lead_full_ones_continue_after_it() -> None:
+    tokens = list(range(100, 400))
+    short = window_ids(tokens, [7], 64, 20, 8, CLS, SEP, chunk_length=32)
+    assert short[1][1:3] == [7, tokens[0]]  # head, then the text from its start
+    assert all(len(w) <= 32 for w in short[1:])
+    full = window_ids(tokens, [7], 64, 20, 8, CLS, SEP)
+    assert full[1][2] == tokens[62 - 8]  # overlaps the lead by 8 tokens
