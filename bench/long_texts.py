@@ -13,7 +13,7 @@ prints topic micro-F1, kind macro-F1 and incident recall on:
   after a quiet opening ("late"), an incident first ("early"), no incident
   ("none", where reading further can only add false alarms). The setting is
   chosen on the ``--choose-on`` split's probes; ``--report-on`` gives fresh ones.
-- the long-article challenge set (``nlp/data/challenge``: 650-1,200 word
+- the long-article challenge set (``nlp/data/challenge``: 652-904 word
   articles written for evaluation only, never trained or tuned on), by file and
   by where the deciding passage sits;
 - speed: texts/s on the challenge articles, each setting against one window
