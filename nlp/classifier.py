@@ -66,6 +66,9 @@ class ClassifierConfig:
     dropout: float = 0.1
     # Weight of the n-gram model (nlp/lexical.py) in the probability average; 0: transformer only.
     lexical_weight: float = 0.0
+    # The transformer's logits are divided by these before the blend (``temper``); 1: as is.
+    topic_temperature: float = 1.0
+    kind_temperature: float = 1.0
     # The frozen lower layers run as int8 dynamic quantisation; the upper layers were
     # trained on the int8 states, so quantising costs no accuracy (see nlp/training.py).
     int8_lower: bool = False
@@ -142,6 +145,28 @@ def decide(
         },
         kind_scores={k: round(float(p), 4) for k, p in zip(config.kinds, kind_probs, strict=True)},
     )
+
+
+def temper(
+    topic_probs: np.ndarray, kind_probs: np.ndarray, topic_t: float, kind_t: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Temperature-scaled probabilities (pure): logits divided by ``t``; 1 changes nothing.
+
+    A fine-tuned network is overconfident (a wrong answer at 0.999), so in an
+    average with a calibrated model its extremes decide. Scaling keeps every
+    sigmoid on its side of 0.5 and every argmax where it was.
+    """
+    topic = np.asarray(topic_probs, dtype=np.float64)
+    kind = np.asarray(kind_probs, dtype=np.float64)
+    if topic_t != 1.0 and topic.size:
+        clipped = np.clip(topic, 1e-7, 1 - 1e-7)
+        topic = 1.0 / (1.0 + np.exp(-(np.log(clipped) - np.log1p(-clipped)) / topic_t))
+    if kind_t != 1.0 and kind.size:
+        logits = np.log(np.clip(kind, 1e-12, 1.0)) / kind_t
+        logits -= logits.max(axis=1, keepdims=True)
+        kind = np.exp(logits)
+        kind /= kind.sum(axis=1, keepdims=True)
+    return topic.astype(np.float32), kind.astype(np.float32)
 
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

@@ -179,6 +179,18 @@ def split_of(scenario: str, salt: str = SPLIT_SALT) -> Split:
     return "test"
 
 
+# Evaluation-only sets are halved the same way: one half may inform a decision
+# (say, how much weight the n-gram model gets), the other only reports.
+Half = Literal["choose", "report"]
+HALF_SALT = "pantau-fresh-v1"
+
+
+def half_of(scenario: str, salt: str = HALF_SALT) -> Half:
+    """Deterministic half of an evaluation-only scenario (a hash, like ``split_of``)."""
+    bucket = int(hashlib.sha256(f"{salt}:{scenario}".encode()).hexdigest()[:8], 16) % 2
+    return "choose" if bucket == 0 else "report"
+
+
 def split_examples(examples: Sequence[Example]) -> dict[Split, list[Example]]:
     out: dict[Split, list[Example]] = {s: [] for s in SPLITS}
     for example in examples:

@@ -309,6 +309,33 @@ def evaluate_examples(annotator: Any, examples: Sequence[Example]) -> Report:
     return report
 
 
+TEMPERATURE_GRID = tuple(round(x, 2) for x in np.arange(0.5, 6.01, 0.25))
+
+
+def fit_temperatures(
+    true_topics: np.ndarray,
+    true_kinds: np.ndarray,
+    topic_p: np.ndarray,
+    kind_p: np.ndarray,
+    grid: Sequence[float] = TEMPERATURE_GRID,
+) -> tuple[float, float]:
+    """Topic and kind temperatures with the lowest log-loss on held-out texts (pure)."""
+    from nlp.classifier import temper
+
+    y = np.asarray(true_topics, dtype=np.float64)
+    rows = np.arange(len(true_kinds))
+
+    def topic_loss(t: float) -> float:
+        p = np.clip(temper(topic_p, kind_p[:0], t, 1.0)[0].astype(np.float64), 1e-7, 1 - 1e-7)
+        return float(-(y * np.log(p) + (1 - y) * np.log1p(-p)).mean())
+
+    def kind_loss(t: float) -> float:
+        p = temper(topic_p[:0], kind_p, 1.0, t)[1].astype(np.float64)
+        return float(-np.log(np.clip(p[rows, true_kinds], 1e-12, 1.0)).mean())
+
+    return min(grid, key=topic_loss), min(grid, key=kind_loss)
+
+
 BLEND_GRID = tuple(round(x, 2) for x in np.arange(0.0, 0.81, 0.1))
 
 

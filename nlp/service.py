@@ -35,6 +35,7 @@ from nlp.classifier import (
     decide,
     pool_windows,
     predict_ids,
+    temper,
 )
 from nlp.dataset import prepare_text
 from nlp.language import UNDETERMINED, detect_language, looks_binary
@@ -183,6 +184,9 @@ class Annotator:
 
         topic_p, kind_p = self.model_probabilities(texts, progress)
         if self.lexical is not None and self.config.lexical_weight > 0:
+            topic_p, kind_p = temper(
+                topic_p, kind_p, self.config.topic_temperature, self.config.kind_temperature
+            )
             lex_topic, lex_kind = lexical_predict(self.lexical, texts)
             topic_p = blend(topic_p, lex_topic, self.config.lexical_weight)
             kind_p = blend(kind_p, lex_kind, self.config.lexical_weight)

@@ -742,3 +742,40 @@ def test_train_and_save_writes_the_lexical_files_or_removes_stale_ones(tmp_path:
     )
     assert not (out / WEIGHTS_FILE).exists() and not (out / VOCAB_FILE).exists()
     assert read_config(out).lexical_weight == 0.0
+
+
+def test_temper_softens_without_changing_any_decision() -> None:
+    from nlp.classifier import temper
+
+    topic = np.asarray([[0.999, 0.3, 0.5], [0.01, 0.7, 0.9999]], dtype=np.float32)
+    kind = np.asarray([[0.98, 0.015, 0.005], [0.2, 0.5, 0.3]], dtype=np.float32)
+    same_t, same_k = temper(topic, kind, 1.0, 1.0)
+    assert np.array_equal(same_t, topic) and np.array_equal(same_k, kind)
+    soft_t, soft_k = temper(topic, kind, 3.0, 3.0)
+    assert np.array_equal(soft_t >= 0.5, topic >= 0.5)
+    assert np.array_equal(soft_k.argmax(axis=1), kind.argmax(axis=1))
+    assert soft_t[0, 0] < 0.99 and soft_t[1, 0] > 0.05 and abs(soft_t[0, 2] - 0.5) < 1e-6
+    assert np.allclose(soft_k.sum(axis=1), 1.0) and soft_k[0, 0] < 0.9
+
+
+def test_fit_temperatures_cools_an_overconfident_model_and_warms_a_timid_one() -> None:
+    from nlp.evaluation import fit_temperatures
+
+    rng = np.random.default_rng(0)
+    n = 400
+    truth = (rng.random((n, 3)) < 0.3).astype(np.float32)
+    kinds = rng.integers(0, 3, n)
+    wrong = rng.random((n, 3)) < 0.15  # 15 % of answers wrong, all stated at 0.995
+    said = np.where(wrong, 1 - truth, truth)
+    loud = np.where(said == 1, 0.995, 0.005).astype(np.float32)
+    kind_said = np.where(rng.random(n) < 0.15, (kinds + 1) % 3, kinds)
+    loud_kind = np.full((n, 3), 0.0025, dtype=np.float32)
+    loud_kind[np.arange(n), kind_said] = 0.995
+    topic_t, kind_t = fit_temperatures(truth, kinds, loud, loud_kind)
+    assert topic_t > 1.5 and kind_t > 1.5
+    # Right every time but only at 0.6: the fit sharpens instead.
+    timid = np.where(truth == 1, 0.6, 0.4).astype(np.float32)
+    timid_kind = np.full((n, 3), 0.3, dtype=np.float32)
+    timid_kind[np.arange(n), kinds] = 0.4
+    topic_t, kind_t = fit_temperatures(truth, kinds, timid, timid_kind)
+    assert topic_t < 1.0 and kind_t < 1.0

@@ -205,3 +205,14 @@ def test_prepare_text_drops_boilerplate_and_normalises_posts_only() -> None:
     assert "DPT" in prepare_text("nama sy gak ada di DPT, lapor ke BKN ato PPS?")
     assert looks_like_post("teks pendek", None)
     assert not looks_like_post("teks pendek", "Judul")
+
+
+def test_evaluation_halves_are_stable_and_balanced() -> None:
+    from nlp.dataset import half_of
+
+    halves = [half_of(f"s{i}") for i in range(2000)]
+    assert set(halves) == {"choose", "report"}
+    assert 900 < halves.count("choose") < 1100
+    # A pure function of the scenario: the same answer every time, another salt reshuffles.
+    assert [half_of(f"s{i}") for i in range(50)] == halves[:50]
+    assert [half_of(f"s{i}", salt="other") for i in range(50)] != halves[:50]
