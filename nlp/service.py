@@ -237,13 +237,21 @@ class Annotator:
 
 
 def model_version_of(delta_dir: Path) -> str:
-    """Changes whenever any shipped weight file changes (the lexical part included)."""
+    """Changes whenever anything that decides labels changes: the weights (the lexical
+    part included) and ``classifier.json`` (thresholds, blend weight, long-text windows).
+
+    Stored documents carry it, so ``pantau index reclassify`` can find the ones an
+    older classifier labelled.
+    """
+    from nlp.classifier import CONFIG_FILE
     from nlp.lexical import WEIGHTS_FILE as LEXICAL_WEIGHTS
 
     digest = hashlib.sha256((delta_dir / WEIGHTS_FILE).read_bytes())
-    lexical = delta_dir / LEXICAL_WEIGHTS
-    if lexical.is_file():
-        digest.update(lexical.read_bytes())
+    for name in (LEXICAL_WEIGHTS, CONFIG_FILE):
+        part = delta_dir / name
+        if part.is_file():
+            digest.update(name.encode())
+            digest.update(part.read_bytes())
     return f"pantau-e5s-{digest.hexdigest()[:12]}"
 
 

@@ -168,6 +168,58 @@ def index_retention(
     )
 
 
+@index_app.command("reclassify")
+def index_reclassify(
+    force: Annotated[
+        bool, typer.Option("--all", help="Label every document again, current ones too.")
+    ] = False,
+    batch_size: Annotated[int, typer.Option(min=1, max=500, help="Documents per batch.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Label again the stored documents that an older (or no) classifier labelled.
+
+    Run after the model or its classifier.json changes. Exit 1 when the store or
+    the model is unavailable (what was done stays done; run again), 2 when some
+    documents could not be labelled (they keep their old labels; listed).
+    """
+    from pantau.pipeline import ReclassifyReport, reclassify
+
+    settings = get_settings()
+    try:
+        from nlp.service import load_annotator
+
+        with console.status("loading the classifier…"):
+            annotator = load_annotator(settings)
+    except Exception as exc:
+        console.print(f"[red]error:[/] the classifier did not load: {exc}")
+        raise typer.Exit(1) from exc
+    with opened_store(settings) as store, console.status("reclassifying…") as status:
+
+        def progress(report: ReclassifyReport) -> None:
+            status.update(
+                f"reclassifying… {report.scanned} scanned, {report.reclassified} relabelled"
+            )
+
+        report = reclassify(store, annotator, batch_size=batch_size, force=force, progress=progress)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        console.print(
+            f"{report.scanned} documents scanned, {report.current} already labelled by "
+            f"{annotator.model_version}, {report.reclassified} labelled again "
+            f"({report.changed} changed kind or topics)"
+        )
+        for doc_id, error in [*report.annotate_errors, *report.store_errors]:
+            console.print(f"[yellow]not relabelled:[/] {doc_id}: {error}")
+    if report.store_unavailable:
+        console.print(
+            f"[red]error:[/] store unavailable: {report.store_unavailable}; run again to finish"
+        )
+        raise typer.Exit(1)
+    if report.annotate_errors or report.store_errors:
+        raise typer.Exit(2)
+
+
 def _register_parts() -> None:
     # Each part adds its own commands; importing them is cheap (heavy work happens in commands).
     from crawlers.cli import register as register_crawlers

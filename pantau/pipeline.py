@@ -218,3 +218,105 @@ def _process_batch(
                 spool.park(item, f"store rejected it: {reason}")
                 report.parked.append((item.name, reason))
     return True
+
+
+@dataclass
+class ReclassifyReport:
+    scanned: int = 0
+    current: int = 0
+    reclassified: int = 0
+    changed: int = 0
+    annotate_errors: list[tuple[str, str]] = field(default_factory=list)
+    store_errors: list[tuple[str, str]] = field(default_factory=list)
+    store_unavailable: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scanned": self.scanned,
+            "current": self.current,
+            "reclassified": self.reclassified,
+            "changed": self.changed,
+            "annotate_errors": [{"id": i, "error": e} for i, e in self.annotate_errors],
+            "store_errors": [{"id": i, "error": e} for i, e in self.store_errors],
+            "store_unavailable": self.store_unavailable,
+        }
+
+
+def needs_classifying(doc: Document, model_version: str | None, force: bool = False) -> bool:
+    """Whether ``doc`` lacks labels from this classifier (pure)."""
+    if force or doc.classification is None:
+        return True
+    return doc.classification.model_version != model_version
+
+
+def labels_differ(before: Document, after: Document) -> bool:
+    """Whether reclassifying moved the kind or the topic set (pure); scores alone do not count."""
+    old, new = before.classification, after.classification
+    if old is None or new is None:
+        return (old is None) != (new is None)
+    return old.kind != new.kind or set(old.topics) != set(new.topics)
+
+
+def reclassify(
+    store: Store,
+    annotator: Annotator,
+    batch_size: int = 100,
+    force: bool = False,
+    progress: Callable[[ReclassifyReport], None] | None = None,
+) -> ReclassifyReport:
+    """Label again every stored document that another (or no) classifier labelled.
+
+    Run after the model or its ``classifier.json`` changes, so old and new
+    documents are judged alike. Pages through the store newest first; a
+    document the annotator cannot label keeps what it had and is reported.
+    Idempotent: a second run finds nothing to do. Stops (and says so) when the
+    store goes away; what was written stays written, the rest waits for the
+    next run.
+    """
+    from index.contract import SearchQuery, SortOrder
+
+    version = getattr(annotator, "model_version", None)
+    report = ReclassifyReport()
+    cursor: str | None = None
+    while True:
+        try:
+            page = store.search_documents(
+                SearchQuery(sort=SortOrder.NEWEST, limit=batch_size, cursor=cursor)
+            )
+        except StoreUnavailable as exc:
+            report.store_unavailable = str(exc)
+            break
+        report.scanned += len(page.items)
+        stale = [d for d in page.items if needs_classifying(d, version, force)]
+        report.current += len(page.items) - len(stale)
+        if stale:
+            errors_before = len(report.annotate_errors)
+            probe = ProcessReport()
+            labelled = _annotate(stale, annotator, probe)
+            report.annotate_errors.extend(probe.annotate_errors)
+            failed = {doc_id for doc_id, _ in report.annotate_errors[errors_before:]}
+            todo = [(old, new) for old, new in zip(stale, labelled, strict=True)]
+            todo = [(old, new) for old, new in todo if new.id not in failed]
+            if todo:
+                try:
+                    result = store.upsert_documents(new for _, new in todo)
+                except StoreUnavailable as exc:
+                    report.store_unavailable = str(exc)
+                    break
+                refused = {e.id: e.reason for e in result.errors}
+                report.store_errors.extend(refused.items())
+                for old, new in todo:
+                    if new.id not in refused:
+                        report.reclassified += 1
+                        report.changed += labels_differ(old, new)
+        if progress is not None:
+            progress(report)
+        cursor = page.next_cursor
+        if not cursor or not page.items:
+            break
+    if report.reclassified:
+        try:
+            store.refresh()
+        except StoreUnavailable as exc:
+            report.store_unavailable = str(exc)
+    return report

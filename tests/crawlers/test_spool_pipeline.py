@@ -200,3 +200,75 @@ def test_spool_survives_a_pid_that_is_still_alive(settings: Settings) -> None:
     other._claim_dir.mkdir()
     assert len(other.claim(1)) == 1
     assert spool.recover_stale_claims() == 0  # never steal from a running processor
+
+
+def labelled(
+    doc: Document, version: str | None, kind: Kind = Kind.LAINNYA, topics: tuple[Topic, ...] = ()
+) -> Document:
+    from pantau.schemas import Classification
+
+    cls = Classification(kind=kind, topics=list(topics), model_version=version)
+    return doc.model_copy(update={"classification": cls})
+
+
+def test_reclassify_relabels_what_another_model_labelled(tmp_path: Path) -> None:
+    from pantau.pipeline import reclassify
+
+    store = SqliteStore(tmp_path / "s.sqlite3")
+    store.init()
+    docs = [
+        labelled(make_doc(1), "lama-1"),
+        labelled(make_doc(2), "lama-1", Kind.DUGAAN_PELANGGARAN),  # the annotator fails on it
+        labelled(make_doc(3), "uji-1"),  # already labelled by the current model
+        make_doc(4),  # never labelled
+        labelled(make_doc(5), "lama-0", Kind.PENCEGAHAN, (Topic.NETRALITAS_ASN,)),
+    ]
+    store.upsert_documents(docs)
+    store.refresh()
+    annotator = RecordingAnnotator()
+    seen: list[int] = []
+    report = reclassify(store, annotator, batch_size=2, progress=lambda r: seen.append(r.scanned))
+    assert seen == [2, 4, 5]  # three pages of at most two
+    assert (report.scanned, report.current, report.reclassified) == (5, 1, 3)
+    assert report.changed == 2  # docs 1 and 4 changed labels; doc 5 had these already
+    assert [doc_id for doc_id, _ in report.annotate_errors] == [docs[1].id]
+    assert sorted(r["text"][-40:] for r in annotator.seen) == sorted(
+        d.body[-40:] for d in (docs[0], docs[1], docs[3], docs[4])
+    )
+    for doc in (docs[0], docs[3], docs[4]):
+        stored = store.get_document(doc.id)
+        assert stored is not None and stored.classification is not None
+        assert stored.classification.model_version == "uji-1"
+        assert stored.classification.kind is Kind.PENCEGAHAN
+    kept = store.get_document(docs[1].id)  # the failure keeps its old labels
+    assert kept is not None and kept.classification == docs[1].classification
+    assert store.get_document(docs[2].id) == docs[2]
+    again = reclassify(store, RecordingAnnotator())
+    assert (again.reclassified, again.current, len(again.annotate_errors)) == (0, 4, 1)
+    forced = reclassify(store, RecordingAnnotator(), force=True)
+    assert forced.reclassified == 4 and forced.changed == 1  # doc 3, stored as lainnya
+    store.close()
+
+
+def test_reclassify_stops_when_the_store_goes_away(tmp_path: Path) -> None:
+    from index.errors import StoreUnavailable
+    from pantau.pipeline import reclassify
+
+    store = SqliteStore(tmp_path / "s.sqlite3")
+    store.init()
+    store.upsert_documents([labelled(make_doc(i), "lama-1") for i in range(3)])
+    store.refresh()
+
+    class Failing:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(store, name)
+
+        def upsert_documents(self, docs: Any) -> Any:
+            raise StoreUnavailable("sqlite", "connection refused")
+
+    report = reclassify(Failing(), RecordingAnnotator())  # type: ignore[arg-type]
+    assert "connection refused" in str(report.store_unavailable) and report.reclassified == 0
+    stored = store.get_document(make_doc(0).id)
+    assert stored is not None and stored.classification is not None
+    assert stored.classification.model_version == "lama-1"
+    store.close()

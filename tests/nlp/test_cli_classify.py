@@ -232,3 +232,70 @@ def test_model_train_refuses_a_missing_gpu(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     result = CliRunner().invoke(app, ["model", "train", "--device", "cuda"])
     assert result.exit_code == 2 and "sees no GPU" in result.output
+
+
+@pytest.mark.slow
+def test_reclassify_command_relabels_stored_documents_on_the_real_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from index.sqlite_store import SqliteStore
+    from nlp.service import load_annotator
+    from pantau.cli import app
+    from pantau.schemas import Classification, Document, Kind, Topic
+    from pantau.settings import get_settings
+
+    try:
+        current = load_annotator(get_settings()).model_version
+    except Exception as exc:
+        _require_real(exc)
+    article = (Path(__file__).parents[1] / "fixtures" / "late_incident_article.txt").read_text(
+        encoding="utf-8"
+    )
+    title, _, body = article.partition("\n")
+    fetched = datetime(2024, 11, 20, 3, 0, tzinfo=UTC)
+    # As an older classifier that read only the leading window labelled it.
+    old = Document(
+        url="https://contoh.id/berita/rapat-logistik",
+        source="Contoh",
+        title=title,
+        body=body.strip(),
+        fetched_at=fetched,
+        classification=Classification(kind=Kind.LAINNYA, model_version="pantau-e5s-lama"),
+    )
+    empty = Document(
+        url="https://contoh.id/berita/kosong",
+        source="Contoh",
+        title="",
+        body="",
+        fetched_at=fetched,
+        classification=Classification(
+            kind=Kind.PENCEGAHAN, topics=[Topic.APK], model_version="pantau-e5s-lama"
+        ),
+    )
+    path = tmp_path / "s.sqlite3"
+    store = SqliteStore(path)
+    store.init()
+    store.upsert_documents([old, empty])
+    store.close()
+    monkeypatch.setenv("PANTAU_SQLITE_PATH", str(path))
+    monkeypatch.setenv("PANTAU_STORE", "sqlite")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["index", "reclassify", "--json"])
+        again = CliRunner().invoke(app, ["index", "reclassify", "--json"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2, result.output  # the empty page could not be labelled
+    report = json.loads(result.stdout)
+    assert report["reclassified"] == 1 and report["changed"] == 1
+    assert [e["id"] for e in report["annotate_errors"]] == [empty.id]
+    assert json.loads(again.stdout)["reclassified"] == 0
+    store = SqliteStore(path)
+    relabelled, kept = store.get_document(old.id), store.get_document(empty.id)
+    store.close()
+    assert relabelled is not None and relabelled.classification is not None
+    assert relabelled.classification.model_version == current
+    assert relabelled.classification.kind is Kind.DUGAAN_PELANGGARAN
+    assert kept is not None and kept.classification == empty.classification

@@ -120,6 +120,11 @@ def test_model_version_changes_with_weights(tmp_path: Path) -> None:
     save_delta(model, tiny_config(encoder), tmp_path / "b")
     assert model_version_of(tmp_path / "a") != model_version_of(tmp_path / "b")
     assert model_version_of(tmp_path / "a").startswith("pantau-e5s-")
+    # Same weights, another decision setting (here the long-text windows): another version.
+    config = tmp_path / "b" / "classifier.json"
+    before = model_version_of(tmp_path / "b")
+    config.write_text(config.read_text().replace('"max_chunks": 1', '"max_chunks": 4'))
+    assert model_version_of(tmp_path / "b") != before
 
 
 @pytest.mark.slow
