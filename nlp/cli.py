@@ -322,6 +322,14 @@ def calibrate_model(
             help="Also switch the FFN input projection to int8 (or back) before tuning.",
         ),
     ] = None,
+    temper: Annotated[
+        bool | None,
+        typer.Option(
+            "--temper/--no-temper",
+            help="Fit the transformer's temperatures on dev before choosing the blend "
+            "(default: as the model has it now).",
+        ),
+    ] = None,
 ) -> None:
     """Re-tune the n-gram weight and the topic thresholds on dev, on the network exactly as
     the service runs it on this machine (for a model trained elsewhere, e.g. on a GPU)."""
@@ -369,9 +377,15 @@ def calibrate_model(
     with console.status(f"scoring {len(texts)} dev texts…"):
         topic_p, kind_p = annotator.model_probabilities(texts)
         lexical_probs = lexical_predict(lexical, texts) if lexical is not None else None
-    tuned = calibrate_on(dev, topic_p, kind_p, lexical_probs, config.lainnya_topic_threshold)
+    if temper is None:
+        temper = (config.topic_temperature, config.kind_temperature) != (1.0, 1.0)
+    tuned = calibrate_on(
+        dev, topic_p, kind_p, lexical_probs, config.lainnya_topic_threshold, temper=temper
+    )
     config = read_config(delta_dir)
     config.lexical_weight = tuned.lexical_weight
+    config.topic_temperature, config.kind_temperature = tuned.temperatures
+    config.training["temper"] = temper
     config.topic_thresholds = tuned.thresholds
     config.training["blend"] = {**config.training.get("blend", {}), **tuned.blend}
     config.training["thresholds"] = tuned.threshold_choice

@@ -88,6 +88,10 @@ class TrainConfig:
     # The n-gram model blended with the transformer (nlp/lexical.py); its weight is tuned on dev.
     lexical: bool = True
     lexical_c: float = 8.0
+    # Temperature-scale the transformer's probabilities (fitted on dev) before the blend:
+    # the fine-tuned network is overconfident, so without it the blend is a vote in
+    # which whichever model is louder wins (docs/classifier.md, "Blend").
+    temper: bool = False
     # Train the upper layers on the int8-quantised lower layers' output, which is what
     # the service then runs (quantisation-aware in the only place it matters).
     int8_lower: bool = False
@@ -316,6 +320,7 @@ class Calibration:
     thresholds: dict[str, float]
     blend: dict[str, float]  # empty without an n-gram model
     threshold_choice: dict[str, Any]  # ThresholdChoice.as_dict()
+    temperatures: tuple[float, float] = (1.0, 1.0)  # topic, kind; fitted only with temper
 
     def summary(self) -> str:
         choice = self.threshold_choice
@@ -331,6 +336,12 @@ class Calibration:
             f"dev topic micro-F1: transformer {b['transformer_topic_f1']:.3f}, n-gram "
             f"{b['lexical_topic_f1']:.3f}, blend {b['topic_f1']:.3f} at n-gram weight "
             f"{self.lexical_weight:.1f}; kind macro-F1 blend {b['kind_f1']:.3f}; {how}"
+            + (
+                f"; transformer temperatures {self.temperatures[0]:g} (topics), "
+                f"{self.temperatures[1]:g} (kind)"
+                if self.temperatures != (1.0, 1.0)
+                else ""
+            )
         )
 
 
@@ -361,18 +372,27 @@ def calibrate(
     lexical_probs: tuple[np.ndarray, np.ndarray] | None = None,
     groups: Sequence[str] | None = None,
     lainnya_threshold: float | None = None,
+    temper: bool = False,
 ) -> Calibration:
     """Pick the blend weight, then the topic thresholds, on dev predictions (pure).
 
     ``groups`` (the dev texts' scenarios) keep siblings together when
     ``choose_thresholds`` cross-validates; without them each text is its own group.
+    With ``temper`` (and an n-gram model) the transformer's temperatures are fitted
+    on dev first and the weight is chosen on the scaled probabilities.
     """
+    from nlp.classifier import temper as scale
+    from nlp.evaluation import fit_temperatures
     from nlp.lexical import blend
 
     groups = list(groups) if groups is not None else [str(i) for i in range(len(dev_topics))]
     weight, blend_report = 0.0, {}
+    temperatures = (1.0, 1.0)
     if lexical_probs is not None:
         lex_topic, lex_kind = lexical_probs
+        if temper:
+            temperatures = fit_temperatures(dev_topics, dev_kinds, topic_p, kind_p)
+            topic_p, kind_p = scale(topic_p, kind_p, *temperatures)
         choice = tune_blend(
             dev_topics,
             dev_kinds,
@@ -387,7 +407,7 @@ def calibrate(
         topic_p = blend(topic_p, lex_topic, weight)
         kind_p = blend(kind_p, lex_kind, weight)
     picked = choose_thresholds(dev_topics, topic_p, kind_p, groups, lainnya_threshold)
-    return Calibration(weight, picked.thresholds, blend_report, picked.as_dict())
+    return Calibration(weight, picked.thresholds, blend_report, picked.as_dict(), temperatures)
 
 
 def calibrate_on(
@@ -396,6 +416,7 @@ def calibrate_on(
     kind_p: np.ndarray,
     lexical_probs: tuple[np.ndarray, np.ndarray] | None,
     lainnya_threshold: float,
+    temper: bool = False,
 ) -> Calibration:
     """``calibrate`` with the labels and the scenario groups read off the dev examples."""
     dev_topics, dev_kinds = labels_of(dev)
@@ -407,6 +428,7 @@ def calibrate_on(
         lexical_probs,
         groups=[e.scenario for e in dev],
         lainnya_threshold=lainnya_threshold,
+        temper=temper,
     )
 
 
@@ -565,7 +587,12 @@ def train_classifier(
         lexical_probs = predict(lexical, dev_texts)
         lexical_seconds = time.perf_counter() - t0
     tuned = calibrate_on(
-        parts["dev"], topic_p, kind_p, lexical_probs, config.lainnya_topic_threshold
+        parts["dev"],
+        topic_p,
+        kind_p,
+        lexical_probs,
+        config.lainnya_topic_threshold,
+        temper=config.temper,
     )
     report(tuned.summary())
     lexical_weight = tuned.lexical_weight
@@ -582,6 +609,8 @@ def train_classifier(
         lainnya_topic_threshold=config.lainnya_topic_threshold,
         dropout=config.dropout,
         lexical_weight=lexical_weight,
+        topic_temperature=tuned.temperatures[0],
+        kind_temperature=tuned.temperatures[1],
         int8_lower=config.int8_lower,
         int8_upper=config.int8_upper,
         int8_ffn_input=config.int8_ffn_input,

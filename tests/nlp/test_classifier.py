@@ -421,6 +421,15 @@ def test_calibrate_picks_the_blend_and_thresholds_on_dev() -> None:
     assert "n-gram weight" in mixed.summary()
     assert mixed.threshold_choice["strategy"] in {"uniform", "per_topic"}
     assert "cross-validated" in mixed.summary()
+    assert mixed.temperatures == (1.0, 1.0) and "temperatures" not in mixed.summary()
+    # A loud transformer that is wrong a fifth of the time: temper cools it before the blend.
+    wrong = rng.random((n, len(TOPICS))) < 0.2
+    loud = np.where(wrong, 1 - truth, truth) * 0.998 + 0.001
+    loud_kind = np.eye(len(KINDS), dtype=np.float32)[kinds] * 0.99 + 0.01 / len(KINDS)
+    tempered = calibrate(truth, kinds, loud, loud_kind, (sharp, sharp_kind), temper=True)
+    assert tempered.temperatures[0] > 1.5
+    assert "temperatures" in tempered.summary()
+    assert calibrate(truth, kinds, loud, loud_kind, temper=True).temperatures == (1.0, 1.0)
 
 
 def test_group_halves_keep_scenarios_together() -> None:

@@ -15,6 +15,7 @@ from nlp.dataset import (
     CorpusError,
     Example,
     corpus_hash,
+    half_of,
     label_vectors,
     load_corpus,
     looks_like_post,
@@ -216,3 +217,36 @@ def test_evaluation_halves_are_stable_and_balanced() -> None:
     # A pure function of the scenario: the same answer every time, another salt reshuffles.
     assert [half_of(f"s{i}") for i in range(50)] == halves[:50]
     assert [half_of(f"s{i}", salt="other") for i in range(50)] != halves[:50]
+
+
+FRESH_DIR = DEFAULT_CORPUS_DIR.parent / "fresh"
+
+
+def _shingles(text: str, size: int = 10) -> set[tuple[str, ...]]:
+    words = text.lower().split()
+    return {tuple(words[i : i + size]) for i in range(len(words) - size + 1)}
+
+
+def test_fresh_set_is_valid_and_written_apart_from_the_corpus() -> None:
+    loaded = load_corpus(FRESH_DIR, strict=False)
+    assert loaded.errors == []
+    assert len(loaded.examples) >= 200
+    corpus = load_corpus(DEFAULT_CORPUS_DIR).examples
+    assert not {e.id for e in loaded.examples} & {e.id for e in corpus}
+    assert not {e.scenario for e in loaded.examples} & {e.scenario for e in corpus}
+    assert {e.register for e in loaded.examples} == {"news", "post"}
+    assert set(Counter(t for e in loaded.examples for t in e.topics)) == set(TOPICS)
+    assert set(Counter(e.kind for e in loaded.examples)) == set(KINDS)
+    assert all(e.kind != "lainnya" or not e.topics for e in loaded.examples)
+    # Both halves of the protocol hold every kind.
+    for half in ("choose", "report"):
+        kinds = {e.kind for e in loaded.examples if half_of(e.scenario) == half}
+        assert kinds == set(KINDS), half
+    # Its writers never saw the corpus: no run of 20 words is shared with it. (Shorter
+    # runs are: stock leads such as "DKPP menjatuhkan sanksi peringatan keras kepada
+    # seorang anggota", and the wording of the law that both sets quote.)
+    seen: set[tuple[str, ...]] = set()
+    for e in corpus:
+        seen |= _shingles(e.text, 20)
+    shared = [e.id for e in loaded.examples if _shingles(e.text, 20) & seen]
+    assert shared == []
