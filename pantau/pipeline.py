@@ -290,13 +290,13 @@ def reclassify(
         stale = [d for d in page.items if needs_classifying(d, version, force)]
         report.current += len(page.items) - len(stale)
         if stale:
-            errors_before = len(report.annotate_errors)
-            probe = ProcessReport()
-            labelled = _annotate(stale, annotator, probe)
-            report.annotate_errors.extend(probe.annotate_errors)
-            failed = {doc_id for doc_id, _ in report.annotate_errors[errors_before:]}
-            todo = [(old, new) for old, new in zip(stale, labelled, strict=True)]
-            todo = [(old, new) for old, new in todo if new.id not in failed]
+            batch = ProcessReport()
+            labelled = _annotate(stale, annotator, batch)
+            report.annotate_errors.extend(batch.annotate_errors)
+            failed = {doc_id for doc_id, _ in batch.annotate_errors}
+            todo = [
+                (old, new) for old, new in zip(stale, labelled, strict=True) if new.id not in failed
+            ]
             if todo:
                 try:
                     result = store.upsert_documents(new for _, new in todo)
