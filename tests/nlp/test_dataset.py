@@ -141,7 +141,7 @@ def test_texts_of_one_scenario_never_straddle_splits() -> None:
 def test_shipped_corpus_is_valid_and_grouped_by_scenario() -> None:
     loaded = load_corpus(DEFAULT_CORPUS_DIR, strict=False)
     assert loaded.errors == []
-    assert len(loaded.examples) >= 3600
+    assert len(loaded.examples) >= 4200
     kinds = Counter(e.kind for e in loaded.examples)
     assert set(kinds) == set(KINDS)
     topics = Counter(t for e in loaded.examples for t in e.topics)
@@ -230,7 +230,7 @@ def _shingles(text: str, size: int = 10) -> set[tuple[str, ...]]:
 def test_fresh_set_is_valid_and_written_apart_from_the_corpus() -> None:
     loaded = load_corpus(FRESH_DIR, strict=False)
     assert loaded.errors == []
-    assert len(loaded.examples) >= 360
+    assert len(loaded.examples) >= 420
     corpus = load_corpus(DEFAULT_CORPUS_DIR).examples
     assert not {e.id for e in loaded.examples} & {e.id for e in corpus}
     assert not {e.scenario for e in loaded.examples} & {e.scenario for e in corpus}
