@@ -72,15 +72,17 @@ class ClassifierConfig:
     # The frozen lower layers run as int8 dynamic quantisation; the upper layers were
     # trained on the int8 states, so quantising costs no accuracy (see nlp/training.py).
     int8_lower: bool = False
-    # The fine-tuned layers' attention projections run as int8 (post-training dynamic
-    # quantisation); the feed-forward block stays bf16 (fp32 without native bf16).
-    # Thresholds and the blend weight are tuned on dev on exactly that network
-    # (nlp/training.py, `pantau model calibrate`).
+    # The fine-tuned layers' attention projections run as int8 (``Int8Linear``: int8
+    # weights with one scale per output channel, activations quantised per token as
+    # they arrive). Thresholds and the blend weight are tuned on dev on exactly that
+    # network (nlp/training.py, `pantau model calibrate`).
     int8_upper: bool = False
-    # Also the FFN input projection in int8: about a tenth faster, but its per-batch
-    # activation scale, set by a few LayerNorm outlier channels, moved 88 of 717 test
-    # texts' probabilities by more than 0.2 against the fp32 network (docs/classifier.md).
-    int8_ffn_input: bool = False
+    # The feed-forward block (both projections) in int8 too; else bf16 where the CPU
+    # has it natively, fp32 elsewhere. With per-token scales it moved 14 of 717 test
+    # texts' probabilities by more than 0.2 against the fp32 network (the earlier
+    # per-batch int8 of the attention alone moved 19), tied with a bf16 block on dev
+    # and runs faster than one (docs/classifier.md).
+    int8_ffn: bool = False
     # Texts longer than ``max_length`` are read in up to ``max_chunks`` windows and
     # pooled (``chunk_ids``, ``pool_windows``); 1 reads title + leading text only.
     # The model reads about 315 words of an article, and real articles often report
@@ -99,6 +101,11 @@ class ClassifierConfig:
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> ClassifierConfig:
         known = {f for f in cls.__dataclass_fields__}
+        raw = dict(raw)
+        # Written by models calibrated for the per-batch int8 kernels (torch.ao) that
+        # this module no longer uses; such a model loads with a float FFN block and
+        # wants `pantau model calibrate` to retune on the current numerics.
+        raw.pop("int8_ffn_input", None)
         extra = set(raw) - known
         if extra:
             raise ClassifierError(f"unknown classifier config field(s): {sorted(extra)}")
@@ -216,6 +223,53 @@ class BF16Linear(nn.Module):
         return out.to(x.dtype)
 
 
+class Int8Linear(nn.Module):
+    """A frozen Linear computed in int8: weights quantised once, one scale per output
+    channel; activations quantised as they arrive, one scale per row (token).
+
+    Per-token scales keep a text's numbers independent of what it is batched with
+    (per-batch scales let a neighbour's outlier coarsen every other text) and follow
+    the large range differences between tokens. The product runs as an int8 x int8 ->
+    int32 matrix multiply (``torch._int_mm``, VNNI where the CPU has it), replacing
+    ``torch.ao`` dynamic quantisation, which torch deprecates with its quantised
+    tensors. Symmetric ranges (-127..127), so zero stays exactly zero.
+    """
+
+    weight_t: torch.Tensor
+    weight_scale: torch.Tensor
+    bias: torch.Tensor | None
+
+    def __init__(self, linear: nn.Linear) -> None:
+        super().__init__()
+        weight = linear.weight.detach().to(torch.float32)
+        scale = weight.abs().amax(dim=1).clamp(min=1e-12) / 127
+        quantised = torch.round(weight / scale[:, None]).clamp(-127, 127).to(torch.int8)
+        # Stored transposed: _int_mm multiplies (rows, in) by (in, out).
+        self.register_buffer("weight_t", quantised.t().contiguous())
+        self.register_buffer("weight_scale", scale)
+        bias = linear.bias.detach().to(torch.float32) if linear.bias is not None else None
+        self.register_buffer("bias", bias)
+        self.in_features = int(weight.shape[1])
+        self.out_features = int(weight.shape[0])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rows = x.reshape(-1, self.in_features).to(torch.float32)
+        # Few passes over the activations and no fresh output-sized buffers beyond
+        # the first: on two cores each extra elementwise pass costs up to a fifth of
+        # the int8 product, and broadcasting addcmul over a posts batch ten times that.
+        scale = torch.maximum(rows.amax(dim=1, keepdim=True), rows.amin(dim=1, keepdim=True).neg_())
+        scale = scale.clamp_(min=1e-12).div_(127)
+        quantised = rows.mul(scale.reciprocal()).round_().to(torch.int8)
+        out = torch._int_mm(quantised, self.weight_t).to(torch.float32)
+        out.mul_(scale).mul_(self.weight_scale)
+        if self.bias is not None:
+            out.add_(self.bias)
+        return out.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}"
+
+
 class HalfEmbedding(nn.Module):
     """A frozen lookup table stored in fp16 that returns fp32 rows.
 
@@ -300,8 +354,8 @@ class TopicKindModel(nn.Module):
     def quantize_lower(self) -> None:
         """Int8 dynamic quantisation of the frozen layers' Linear modules, in place.
 
-        Weights become int8, activations are quantised per batch at run time; on CPUs
-        with VNNI this is the bulk of the speed-up.
+        Weights become int8, activations are quantised per token at run time
+        (``Int8Linear``); on CPUs with VNNI this is the bulk of the speed-up.
         """
         self._quantize(self.encoder.encoder.layer[: self.split_layer])
 
@@ -317,39 +371,31 @@ class TopicKindModel(nn.Module):
     def has_half_word_embeddings(self) -> bool:
         return isinstance(self.encoder.embeddings.word_embeddings, HalfEmbedding)
 
-    def quantize_upper(self, bf16_ffn: bool = False, int8_ffn_input: bool = False) -> None:
-        """The same for the fine-tuned layers' attention projections, after training.
+    def quantize_upper(self, bf16_ffn: bool = False, int8_ffn: bool = False) -> None:
+        """The same for the fine-tuned layers after training: the attention projections
+        always, the feed-forward block when ``int8_ffn``.
 
-        The feed-forward block stays out of int8. Its output projection reads the
-        GELU output, whose few large values make per-tensor int8 too coarse (it cost
-        1.1 topic and 1.6 kind points of dev F1); its input projection reads a
-        LayerNorm output with a few outlier channels, and int8 there made single
-        texts' scores jump (``int8_ffn_input``; docs/classifier.md). ``bf16_ffn``
-        runs the block in bf16 (see ``native_bf16``), else it stays fp32. The heads
-        stay fp32.
+        Otherwise the feed-forward block runs in bf16 (``bf16_ffn``, see
+        ``native_bf16``) or stays fp32: its output projection reads the GELU output,
+        whose few large values made per-batch int8 too coarse (docs/classifier.md).
+        The heads stay fp32.
         """
         for layer in self.encoder.encoder.layer[self.split_layer :]:
             self._quantize([layer.attention])
-            if int8_ffn_input:
-                self._quantize([layer.intermediate])
+            if int8_ffn:
+                self._quantize([layer.intermediate, layer.output])
             elif bf16_ffn:
                 layer.intermediate.dense = BF16Linear(layer.intermediate.dense)
-            if bf16_ffn:
                 layer.output.dense = BF16Linear(layer.output.dense)
 
     @staticmethod
     def _quantize(layers: Sequence[nn.Module]) -> None:
-        import warnings
-
-        with warnings.catch_warnings():
-            # torch marks torch.ao.quantization deprecated in favour of torchao; the pinned
-            # torch (scripts/constraints.txt) still ships it and torchao has no CPU wheel here.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.filterwarnings("ignore", message="torch.quantize_per_tensor")
-            for layer in layers:
-                torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
-                    layer, {nn.Linear}, dtype=torch.qint8, inplace=True
-                )
+        """Swap every ``nn.Linear`` inside ``layers`` for an ``Int8Linear``, in place."""
+        for layer in layers:
+            for module in list(layer.modules()):
+                for name, child in list(module.named_children()):
+                    if type(child) is nn.Linear:
+                        setattr(module, name, Int8Linear(child))
 
     def delta_state(self) -> dict[str, torch.Tensor]:
         params = dict(self.named_parameters())
@@ -428,8 +474,8 @@ def build_model(
 
     Layers are quantised to int8 where the config says so; ``quantize=False``
     overrides that (the benchmark's fp32 baseline runs the same delta unquantised).
-    ``bf16`` (default: ``native_bf16()``) runs the int8 layers' FFN output
-    projections in bf16 instead of fp32.
+    ``bf16`` (default: ``native_bf16()``) runs the fine-tuned layers' feed-forward
+    block in bf16 instead of fp32 when the config keeps it out of int8.
     """
     from safetensors.torch import load_file
 
@@ -465,7 +511,7 @@ def build_model(
     if config.int8_lower if quantize is None else quantize:
         model.quantize_lower()
     if config.int8_upper and quantize is not False:
-        model.quantize_upper(native_bf16() if bf16 is None else bf16, config.int8_ffn_input)
+        model.quantize_upper(native_bf16() if bf16 is None else bf16, config.int8_ffn)
     model.eval()
     return model, config
 
@@ -612,8 +658,8 @@ def pool_windows(
 
 # How the service batches (measured on 2 cores: bigger batches do not speed up CPU
 # inference, already compute-bound, but raise peak memory). Texts longer than
-# SOLO_TOKENS run alone: batching gains nothing for them, and alone their int8
-# activation scales do not depend on other texts or on padding.
+# SOLO_TOKENS run alone: batching gains nothing for them, and alone they carry
+# no padding.
 BATCH_MAX_TOKENS = 2048
 BATCH_MAX_TEXTS = 32
 SOLO_TOKENS = 256

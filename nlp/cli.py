@@ -214,17 +214,16 @@ def train(
         bool,
         typer.Option(
             "--int8-upper/--fp32-upper",
-            help="Run the fine-tuned layers' attention as int8 after training (calibrated on "
-            "dev as such).",
+            help="Run the fine-tuned layers as int8 after training (calibrated on dev as such).",
         ),
     ] = True,
-    int8_ffn_input: Annotated[
+    int8_ffn: Annotated[
         bool,
         typer.Option(
-            "--int8-ffn-input/--float-ffn-input",
-            help="Also the FFN input projection as int8 (faster, noisier per text).",
+            "--int8-ffn/--float-ffn",
+            help="Also the feed-forward block as int8 (faster; else bf16 or fp32).",
         ),
-    ] = False,
+    ] = True,
     device: Annotated[
         str, typer.Option(help="auto (a GPU when torch sees one), cpu or cuda.")
     ] = "auto",
@@ -266,7 +265,7 @@ def train(
         config.lr_layers = lr_layers
     config.int8_lower = int8_lower
     config.int8_upper = int8_upper
-    config.int8_ffn_input = int8_ffn_input
+    config.int8_ffn = int8_ffn
     config.device = device
     config.lexical = lexical
     try:
@@ -315,11 +314,11 @@ def calibrate_model(
             help="Also switch the fine-tuned layers to int8 (or back to fp32) before tuning.",
         ),
     ] = None,
-    int8_ffn_input: Annotated[
+    int8_ffn: Annotated[
         bool | None,
         typer.Option(
-            "--int8-ffn-input/--float-ffn-input",
-            help="Also switch the FFN input projection to int8 (or back) before tuning.",
+            "--int8-ffn/--float-ffn",
+            help="Also switch the feed-forward block to int8 (or back to float) before tuning.",
         ),
     ] = None,
     temper: Annotated[
@@ -360,8 +359,8 @@ def calibrate_model(
     switched = config
     if int8_upper is not None:
         switched = dataclasses.replace(switched, int8_upper=int8_upper)
-    if int8_ffn_input is not None:
-        switched = dataclasses.replace(switched, int8_ffn_input=int8_ffn_input)
+    if int8_ffn is not None:
+        switched = dataclasses.replace(switched, int8_ffn=int8_ffn)
     if switched != config:
         config = switched
         write_config(config, delta_dir)
@@ -395,7 +394,7 @@ def calibrate_model(
         config.int8_upper,
         any(isinstance(m, BF16Linear) for m in annotator.model.modules()),
         annotator.model.has_half_word_embeddings,
-        config.int8_ffn_input,
+        config.int8_ffn,
     )
     write_config(config, delta_dir)
     console.print(tuned.summary())

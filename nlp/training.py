@@ -95,12 +95,12 @@ class TrainConfig:
     # Train the upper layers on the int8-quantised lower layers' output, which is what
     # the service then runs (quantisation-aware in the only place it matters).
     int8_lower: bool = False
-    # Quantise the fine-tuned layers' attention after training; the blend weight and the
+    # Quantise the fine-tuned layers after training; the blend weight and the
     # thresholds are then tuned on dev on that network, which is what the service runs.
     int8_upper: bool = True
-    # The FFN input projection in int8 as well (see ClassifierConfig.int8_ffn_input).
-    int8_ffn_input: bool = False
-    # The feed-forward block of that network in bf16 (None: when the CPU has it
+    # The feed-forward block in int8 as well (see ClassifierConfig.int8_ffn).
+    int8_ffn: bool = True
+    # Without int8_ffn: the feed-forward block in bf16 (None: when the CPU has it
     # natively), as the service will run it on this machine.
     bf16_ffn: bool | None = None
     # How the shipped model reads texts longer than max_length (ClassifierConfig.max_chunks):
@@ -351,7 +351,7 @@ def calibration_record(
     int8_upper: bool,
     bf16_ffn: bool,
     fp16_word_embeddings: bool,
-    int8_ffn_input: bool,
+    int8_ffn: bool,
 ) -> dict[str, Any]:
     """What ``training.calibrated_on`` records: the numerics the thresholds were tuned on."""
     return {
@@ -360,7 +360,7 @@ def calibration_record(
         "int8_upper": int8_upper,
         "bf16_ffn": bf16_ffn,
         "fp16_word_embeddings": fp16_word_embeddings,
-        "int8_ffn_input": int8_ffn_input,
+        "int8_ffn": int8_ffn,
     }
 
 
@@ -558,14 +558,16 @@ def train_classifier(
     shipped = {k: v.to(torch.float16).cpu() for k, v in model.delta_state().items()}
     # From here on: the network exactly as the service runs it (CPU, int8 where configured).
     model.to("cpu")
-    bf16_ffn = bool(config.int8_upper) and (
-        native_bf16() if config.bf16_ffn is None else config.bf16_ffn
+    bf16_ffn = (
+        bool(config.int8_upper)
+        and not config.int8_ffn
+        and (native_bf16() if config.bf16_ffn is None else config.bf16_ffn)
     )
     if config.int8_upper:
-        model.quantize_upper(bf16_ffn, config.int8_ffn_input)
+        model.quantize_upper(bf16_ffn, config.int8_ffn)
     model.half_word_embeddings()
-    # Token ids through the whole network, batched as the service batches: int8 scales
-    # depend on the batch, so this is the only way to tune on what the service computes.
+    # Token ids through the whole network, batched as the service batches (padding and
+    # windows as in service), so thresholds are tuned on what the service computes.
     topic_p, kind_p = predict_ids(
         model,
         [it.ids for it in dev_items],
@@ -613,7 +615,7 @@ def train_classifier(
         kind_temperature=tuned.temperatures[1],
         int8_lower=config.int8_lower,
         int8_upper=config.int8_upper,
-        int8_ffn_input=config.int8_ffn_input,
+        int8_ffn=config.int8_ffn,
         max_chunks=config.max_chunks,
         chunk_length=config.chunk_length,
         chunk_overlap=config.chunk_overlap,
@@ -635,7 +637,7 @@ def train_classifier(
                 config.int8_upper,
                 bf16_ffn,
                 True,
-                config.int8_ffn_input,
+                config.int8_ffn,
             ),
         },
     )

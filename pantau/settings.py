@@ -85,8 +85,8 @@ class Settings(BaseSettings):
     torch_threads: int = Field(default=0, description="0 = let torch decide.")
     classifier_bf16: bool | None = Field(
         default=None,
-        description="Run the classifier's fp32 FFN output projections in bf16; "
-        "unset = when the CPU has native bf16 (AVX-512 BF16 or AMX).",
+        description="For a classifier whose feed-forward block is not int8 (int8_ffn off): "
+        "run that block in bf16; unset = when the CPU has native bf16 (AVX-512 BF16 or AMX).",
     )
     classifier_heap_trim_mb: int = Field(
         default=64,

@@ -300,12 +300,12 @@ def test_delta_round_trip_and_refusals(tmp_path: Path) -> None:
         read_config(tmp_path / "missing")
 
 
-def _linear_modules(module: Any) -> set[str]:
-    return {type(m).__module__ for m in module.modules() if type(m).__name__ == "Linear"}
-
-
-INT8 = "torch.ao.nn.quantized.dynamic.modules.linear"
+INT8 = "nlp.classifier"  # Int8Linear
 FP32 = "torch.nn.modules.linear"
+
+
+def _linear_modules(module: Any) -> set[str]:
+    return {type(m).__module__ for m in module.modules() if type(m).__name__.endswith("Linear")}
 
 
 def test_int8_lower_layers_stay_close_and_load_from_the_config(tmp_path: Path) -> None:
@@ -328,7 +328,7 @@ def test_int8_lower_layers_stay_close_and_load_from_the_config(tmp_path: Path) -
     assert set(loaded.delta_state()) == set(model.delta_state())
 
 
-def test_int8_upper_keeps_the_feed_forward_block_out_of_int8(tmp_path: Path) -> None:
+def test_int8_upper_quantises_attention_and_the_ffn_block_as_configured(tmp_path: Path) -> None:
     from nlp.classifier import BF16Linear
 
     tok = tiny_tokenizer()
@@ -336,32 +336,84 @@ def test_int8_upper_keeps_the_feed_forward_block_out_of_int8(tmp_path: Path) -> 
     model.eval()
     ids = tokenize(tok, ["lurah kampanye diduga viral", "rapat koordinasi sosialisasi"], 64)
     fp32 = predict_ids(model, ids, tok.pad_token_id)
+    # The feed-forward block out of int8: bf16 where asked, else fp32.
     save_delta(model, tiny_config(model.encoder, split_layer=0, int8_upper=True), tmp_path)
     for bf16 in (False, True):
         loaded, config = build_model(tiny_encoder(vocab=len(tok)), tmp_path, bf16=bf16)
-        assert config.int8_upper and not config.int8_ffn_input
+        assert config.int8_upper and not config.int8_ffn
         for layer in loaded.encoder.encoder.layer:
             assert _linear_modules(layer.attention) == {INT8}
             for block in (layer.intermediate, layer.output):
                 assert isinstance(block.dense, BF16Linear) == bf16
-                assert _linear_modules(block) == (set() if bf16 else {FP32})
+                assert _linear_modules(block) == ({"nlp.classifier"} if bf16 else {FP32})
         assert _linear_modules(loaded.heads) == {FP32}
         int8 = predict_ids(loaded, ids, tok.pad_token_id)
         np.testing.assert_allclose(fp32[0], int8[0], atol=0.05)
-    # The faster, noisier variant: the FFN input projection in int8 as well.
+    # The shipped layout: the feed-forward block in int8 too, whatever bf16 says.
     save_delta(
-        model,
-        tiny_config(model.encoder, split_layer=0, int8_upper=True, int8_ffn_input=True),
-        tmp_path,
+        model, tiny_config(model.encoder, split_layer=0, int8_upper=True, int8_ffn=True), tmp_path
     )
     loaded, config = build_model(tiny_encoder(vocab=len(tok)), tmp_path, bf16=True)
-    assert config.int8_ffn_input
+    assert config.int8_ffn
     for layer in loaded.encoder.encoder.layer:
-        assert _linear_modules(layer.intermediate) == {INT8}
-        assert isinstance(layer.output.dense, BF16Linear)
+        for block in (layer.attention, layer.intermediate, layer.output):
+            assert {type(m).__name__ for m in block.modules() if "Linear" in type(m).__name__} == {
+                "Int8Linear"
+            }
+    assert _linear_modules(loaded.heads) == {FP32}
+    int8 = predict_ids(loaded, ids, tok.pad_token_id)
+    np.testing.assert_allclose(fp32[0], int8[0], atol=0.05)
+    np.testing.assert_allclose(fp32[1], int8[1], atol=0.05)
     # The benchmark's baseline: the same files, nothing quantised.
     plain, _ = build_model(tiny_encoder(vocab=len(tok)), tmp_path, quantize=False, bf16=True)
     assert _linear_modules(plain.encoder) == {FP32}
+
+
+def test_a_config_from_the_per_batch_int8_kernels_still_loads() -> None:
+    from dataclasses import asdict
+
+    raw = asdict(tiny_config(tiny_encoder(), int8_upper=True))
+    raw.pop("int8_ffn")
+    raw["int8_ffn_input"] = False  # written by models calibrated before Int8Linear
+    config = ClassifierConfig.from_dict(raw)
+    assert config.int8_upper and not config.int8_ffn
+    with pytest.raises(ClassifierError, match="unknown classifier config"):
+        ClassifierConfig.from_dict(raw | {"int8_everything": True})
+
+
+def test_int8_linear_stays_close_to_fp32_with_outlier_tokens() -> None:
+    from nlp.classifier import Int8Linear
+
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(96, 48)
+    x = torch.randn(3, 7, 96)
+    x[0, 2] *= 40  # one token far larger than the rest, as after some LayerNorms
+    with torch.inference_mode():
+        exact, approx = linear(x), Int8Linear(linear)(x)
+    assert approx.shape == exact.shape and approx.dtype == torch.float32
+    # Per-token scales: the small tokens keep their own resolution despite the outlier.
+    small = torch.ones(3, 7, dtype=torch.bool)
+    small[0, 2] = False
+    error = (approx - exact).abs().amax(dim=-1)
+    assert float(error[small].max()) < 0.05
+    assert float(error[0, 2]) < 0.05 * 40
+    # Zero rows (padding) stay finite and give the bias back.
+    with torch.inference_mode():
+        zero = Int8Linear(linear)(torch.zeros(2, 96))
+    torch.testing.assert_close(zero, linear.bias.detach().expand(2, -1))
+
+
+def test_int8_linear_gives_a_row_the_same_bits_whatever_it_is_batched_with() -> None:
+    from nlp.classifier import Int8Linear
+
+    torch.manual_seed(1)
+    layer = Int8Linear(torch.nn.Linear(64, 32))
+    row = torch.randn(1, 64)
+    neighbours = torch.randn(9, 64) * 25  # per-batch scales would coarsen ``row``
+    with torch.inference_mode():
+        alone = layer(row)
+        batched = layer(torch.cat([neighbours[:4], row, neighbours[4:]]))[4:5]
+    assert torch.equal(alone, batched)
 
 
 def test_bf16_linear_matches_fp32_closely() -> None:
