@@ -19,8 +19,10 @@ vocabulary-trimmed base (same network, fewer rows) is accepted too.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -40,6 +42,8 @@ PREFIX = "query: "
 CONFIG_FILE = "classifier.json"
 WEIGHTS_FILE = "delta.safetensors"
 HEAD_PREFIX = "heads."
+
+log = logging.getLogger(__name__)
 
 
 class ClassifierError(RuntimeError):
@@ -200,6 +204,26 @@ def native_bf16() -> bool:
         return bool(cpu._is_avx512_bf16_supported() or cpu._is_amx_tile_supported())
     except AttributeError:  # a torch without these probes: stay on fp32
         return False
+
+
+@functools.cache
+def int8_matmul_error() -> str | None:
+    """Why this torch cannot multiply int8 matrices on the CPU (``None``: it can).
+
+    ``Int8Linear`` needs ``torch._int_mm``; a build without it (or one that refuses
+    these shapes) would otherwise fail on the first text instead of at load.
+    """
+    error = None
+    try:
+        a = torch.ones(32, 64, dtype=torch.int8)
+        b = torch.ones(64, 32, dtype=torch.int8)
+        if int(torch._int_mm(a, b)[0, 0]) != 64:
+            error = "torch._int_mm gave a wrong result"
+    except (AttributeError, RuntimeError, NotImplementedError) as exc:
+        error = f"torch._int_mm unavailable: {exc}"
+    if error is not None:  # once per process: the result is cached
+        log.warning("int8 layers stay fp32 (%s); labels may differ slightly", error)
+    return error
 
 
 class BF16Linear(nn.Module):
@@ -390,7 +414,14 @@ class TopicKindModel(nn.Module):
 
     @staticmethod
     def _quantize(layers: Sequence[nn.Module]) -> None:
-        """Swap every ``nn.Linear`` inside ``layers`` for an ``Int8Linear``, in place."""
+        """Swap every ``nn.Linear`` inside ``layers`` for an ``Int8Linear``, in place.
+
+        Where this torch cannot multiply int8 matrices the layers stay fp32, with a
+        warning: the labels then differ slightly from the calibrated ones, which
+        beats not classifying at all.
+        """
+        if int8_matmul_error() is not None:
+            return
         for layer in layers:
             for module in list(layer.modules()):
                 for name, child in list(module.named_children()):

@@ -403,6 +403,35 @@ def test_int8_linear_stays_close_to_fp32_with_outlier_tokens() -> None:
     torch.testing.assert_close(zero, linear.bias.detach().expand(2, -1))
 
 
+def test_without_int8_matmul_the_layers_stay_fp32_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from nlp import classifier
+
+    assert classifier.int8_matmul_error() is None  # this machine's torch has it
+    tok = tiny_tokenizer()
+    model = TopicKindModel(tiny_encoder(vocab=len(tok)), 0)
+    save_delta(
+        model, tiny_config(model.encoder, split_layer=0, int8_upper=True, int8_ffn=True), tmp_path
+    )
+
+    def refuse(*_: Any) -> torch.Tensor:
+        raise RuntimeError("_int_mm not compiled for this CPU")
+
+    monkeypatch.setattr(torch, "_int_mm", refuse)
+    classifier.int8_matmul_error.cache_clear()
+    try:
+        with caplog.at_level("WARNING", logger="nlp.classifier"):
+            loaded, _ = build_model(tiny_encoder(vocab=len(tok)), tmp_path, bf16=False)
+        assert _linear_modules(loaded.encoder) == {FP32}
+        assert "int8 layers stay fp32" in caplog.text and "not compiled" in caplog.text
+        ids = tokenize(tok, ["lurah kampanye diduga viral"], 64)
+        topics, kinds = predict_ids(loaded, ids, tok.pad_token_id)
+        assert topics.shape == (1, len(TOPICS)) and np.isfinite(kinds).all()
+    finally:
+        classifier.int8_matmul_error.cache_clear()
+
+
 def test_int8_linear_gives_a_row_the_same_bits_whatever_it_is_batched_with() -> None:
     from nlp.classifier import Int8Linear
 
@@ -677,6 +706,35 @@ def test_worked_example_is_prevention_with_its_topics(annotator: Any) -> None:
     stripped = "\n".join(line for line in WORKED_EXAMPLE.split("\n") if not line.startswith("BACA"))
     [plain] = annotator.annotate([{"id": "w2", "title": WORKED_EXAMPLE_TITLE, "text": stripped}])
     assert plain["kind"] == out["kind"] and plain["topics"] == out["topics"]
+
+
+@pytest.mark.slow
+def test_service_int8_network_stays_close_to_fp32_on_test_texts(annotator: Any) -> None:
+    """The shipped int8 network (per-token scales) against the same weights in fp32
+    on 40 held-out texts: bench/quant_fidelity.py measured 14 of 717 test texts
+    moving by more than 0.2 and none by 0.5; a broken scale would move most."""
+    from nlp.base_model import load_base_model
+    from nlp.dataset import load_corpus, prepare_text, split_examples
+    from nlp.service import resolve_base_dir
+    from pantau.settings import get_settings
+
+    settings = get_settings()
+    test = sorted(split_examples(load_corpus().examples)["test"], key=lambda e: e.id)
+    texts = [prepare_text(e.text, e.title) for e in test[:: len(test) // 40][:40]]
+    encoder, _ = load_base_model(resolve_base_dir(settings), compact=True)
+    fp32, _ = build_model(encoder, Path(settings.classifier_path), quantize=False)
+    assert annotator.config.int8_upper and annotator.config.int8_ffn
+    ids = tokenize(annotator.tokenizer, texts, annotator.config.max_length)
+    pad = int(annotator.tokenizer.pad_token_id)
+    int8_topics, int8_kinds = predict_ids(annotator.model, ids, pad)
+    ref_topics, ref_kinds = predict_ids(fp32, ids, pad)
+    moved = np.maximum(
+        np.abs(int8_topics - ref_topics).max(axis=1), np.abs(int8_kinds - ref_kinds).max(axis=1)
+    )
+    assert float(moved.max()) < 0.5, moved
+    assert int((moved > 0.2).sum()) <= 3, moved
+    assert float(np.median(moved)) < 0.03, moved
+    assert (int8_kinds.argmax(axis=1) == ref_kinds.argmax(axis=1)).mean() >= 0.9
 
 
 @pytest.mark.slow
