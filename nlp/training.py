@@ -109,7 +109,8 @@ class TrainConfig:
     chunk_length: int = 256
     chunk_overlap: int = 64
     # Where the upper layers train: "auto" (a GPU when torch sees one), "cpu" or "cuda".
-    # Int8 layers always run on the CPU (torch's dynamic quantisation has no GPU kernels).
+    # Int8 layers always run on the CPU, where the service runs them (its numerics are
+    # what the thresholds are tuned on).
     device: str = "auto"
 
 
@@ -263,7 +264,7 @@ def predict_cached(
 def place_model(model: TopicKindModel, device: str, int8_lower: bool) -> str:
     """Put the model on ``device`` and return where the frozen part must run.
 
-    Int8 layers stay on the CPU (no GPU kernels), so with ``int8_lower`` only the
+    Int8 layers stay on the CPU (the service's numerics), so with ``int8_lower`` only the
     trained layers and the heads move; the cache is then filled on the CPU.
     """
     if device == "cpu":
