@@ -156,16 +156,23 @@ def test_shipped_corpus_is_valid_and_grouped_by_scenario() -> None:
 CHALLENGE_DIR = DEFAULT_CORPUS_DIR.parent / "challenge"
 
 
-def test_challenge_set_is_valid_long_and_apart_from_the_corpus() -> None:
-    loaded = load_corpus(CHALLENGE_DIR, strict=False)
+def _evaluation_set(directory: Path, at_least: int) -> tuple[list[Example], list[Example]]:
+    """An evaluation-only set: valid, big enough, sharing no id or scenario with the
+    corpus, every topic and kind present. Returns (its examples, the corpus)."""
+    loaded = load_corpus(directory, strict=False)
     assert loaded.errors == []
-    assert len(loaded.examples) >= 100
+    assert len(loaded.examples) >= at_least
     corpus = load_corpus(DEFAULT_CORPUS_DIR).examples
     assert not {e.id for e in loaded.examples} & {e.id for e in corpus}
     assert not {e.scenario for e in loaded.examples} & {e.scenario for e in corpus}
-    assert {e.register for e in loaded.examples} == {"news"}
     assert set(Counter(t for e in loaded.examples for t in e.topics)) == set(TOPICS)
     assert set(Counter(e.kind for e in loaded.examples)) == set(KINDS)
+    return list(loaded.examples), list(corpus)
+
+
+def test_challenge_set_is_valid_long_and_apart_from_the_corpus() -> None:
+    examples, _ = _evaluation_set(CHALLENGE_DIR, 100)
+    assert {e.register for e in examples} == {"news"}
     for path in sorted(CHALLENGE_DIR.glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             raw = json.loads(line)
@@ -228,19 +235,12 @@ def _shingles(text: str, size: int = 10) -> set[tuple[str, ...]]:
 
 
 def test_fresh_set_is_valid_and_written_apart_from_the_corpus() -> None:
-    loaded = load_corpus(FRESH_DIR, strict=False)
-    assert loaded.errors == []
-    assert len(loaded.examples) >= 420
-    corpus = load_corpus(DEFAULT_CORPUS_DIR).examples
-    assert not {e.id for e in loaded.examples} & {e.id for e in corpus}
-    assert not {e.scenario for e in loaded.examples} & {e.scenario for e in corpus}
-    assert {e.register for e in loaded.examples} == {"news", "post"}
-    assert set(Counter(t for e in loaded.examples for t in e.topics)) == set(TOPICS)
-    assert set(Counter(e.kind for e in loaded.examples)) == set(KINDS)
-    assert all(e.kind != "lainnya" or not e.topics for e in loaded.examples)
+    examples, corpus = _evaluation_set(FRESH_DIR, 420)
+    assert {e.register for e in examples} == {"news", "post"}
+    assert all(e.kind != "lainnya" or not e.topics for e in examples)
     # Both halves of the protocol hold every kind.
     for half in ("choose", "report"):
-        kinds = {e.kind for e in loaded.examples if half_of(e.scenario) == half}
+        kinds = {e.kind for e in examples if half_of(e.scenario) == half}
         assert kinds == set(KINDS), half
     # Its writers never saw the corpus: no run of 20 words is shared with it. (Shorter
     # runs are: stock leads such as "DKPP menjatuhkan sanksi peringatan keras kepada
@@ -248,5 +248,5 @@ def test_fresh_set_is_valid_and_written_apart_from_the_corpus() -> None:
     seen: set[tuple[str, ...]] = set()
     for e in corpus:
         seen |= _shingles(e.text, 20)
-    shared = [e.id for e in loaded.examples if _shingles(e.text, 20) & seen]
+    shared = [e.id for e in examples if _shingles(e.text, 20) & seen]
     assert shared == []
