@@ -494,6 +494,22 @@ def read_config(delta_dir: Path) -> ClassifierConfig:
     return ClassifierConfig.from_dict(raw)
 
 
+def overlay_delta(model: TopicKindModel, state: dict[str, torch.Tensor]) -> None:
+    """Copy a saved delta (fine-tuned layers and heads) into ``model``, which must have
+    exactly those trainable parameters: same layer split, same heads."""
+    expected = set(model.trainable_names())
+    if set(state) != expected:
+        missing = sorted(expected - set(state))[:5]
+        extra = sorted(set(state) - expected)[:5]
+        raise ClassifierError(
+            f"delta does not fit the model: missing {missing}, unexpected {extra}"
+        )
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, tensor in state.items():
+            params[name].copy_(tensor.to(torch.float32))
+
+
 def build_model(
     encoder: PreTrainedModel,
     delta_dir: Path,
@@ -527,18 +543,7 @@ def build_model(
                 "base with `pantau model build-base` or retrain"
             )
     model = TopicKindModel(encoder, config.split_layer, config.dropout)
-    state = load_file(str(delta_dir / WEIGHTS_FILE))
-    expected = set(model.trainable_names())
-    if set(state) != expected:
-        missing = sorted(expected - set(state))[:5]
-        extra = sorted(set(state) - expected)[:5]
-        raise ClassifierError(
-            f"delta does not fit the model: missing {missing}, unexpected {extra}"
-        )
-    params = dict(model.named_parameters())
-    with torch.no_grad():
-        for name, tensor in state.items():
-            params[name].copy_(tensor.to(torch.float32))
+    overlay_delta(model, load_file(str(delta_dir / WEIGHTS_FILE)))
     if config.int8_lower if quantize is None else quantize:
         model.quantize_lower()
     if config.int8_upper and quantize is not False:

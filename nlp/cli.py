@@ -201,6 +201,14 @@ def train(
         typer.Option(min=0, max=11, help="Layers below this stay frozen (0: fine-tune all)."),
     ] = None,
     lr_layers: Annotated[float | None, typer.Option(help="Learning rate of the layers.")] = None,
+    lr_heads: Annotated[float | None, typer.Option(help="Learning rate of the heads.")] = None,
+    init_from: Annotated[
+        Path | None,
+        typer.Option(
+            help="Warm start: begin from this delta folder's layers and heads "
+            "(same --split-layer) instead of the base layers and new heads."
+        ),
+    ] = None,
     seed: Annotated[int | None, typer.Option()] = None,
     no_cache: Annotated[bool, typer.Option(help="Do not reuse cached lower-layer states.")] = False,
     int8_lower: Annotated[
@@ -263,6 +271,13 @@ def train(
         config.seed = seed
     if lr_layers is not None:
         config.lr_layers = lr_layers
+    if lr_heads is not None:
+        config.lr_heads = lr_heads
+    if init_from is not None:
+        if not (init_from / "classifier.json").is_file():
+            console.print(f"[red]error:[/] {init_from} holds no classifier.json")
+            raise typer.Exit(2)
+        config.init_from = str(init_from)
     config.int8_lower = int8_lower
     config.int8_upper = int8_upper
     config.int8_ffn = int8_ffn

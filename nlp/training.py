@@ -108,6 +108,9 @@ class TrainConfig:
     max_chunks: int = 12
     chunk_length: int = 256
     chunk_overlap: int = 64
+    # Warm start: a delta folder (a shipped model) whose layers and heads training starts
+    # from, instead of the base layers and fresh heads. Its split_layer must match.
+    init_from: str | None = None
     # Where the upper layers train: "auto" (a GPU when torch sees one), "cpu" or "cuda".
     # Int8 layers always run on the CPU, where the service runs them (its numerics are
     # what the thresholds are tuned on).
@@ -433,6 +436,30 @@ def calibrate_on(
     )
 
 
+def warm_start(model: TopicKindModel, config: TrainConfig, fingerprint: str) -> str:
+    """Load ``config.init_from``'s layers and heads into ``model``; returns its version.
+
+    Refuses a delta trained with another layer split or on other frozen weights: its
+    layers would start from states the frozen part never produces.
+    """
+    from safetensors.torch import load_file
+
+    from nlp.classifier import WEIGHTS_FILE, overlay_delta, read_config
+    from nlp.service import model_version_of
+
+    delta_dir = Path(str(config.init_from))
+    start = read_config(delta_dir)
+    if start.split_layer != config.split_layer:
+        raise ValueError(
+            f"--init-from {delta_dir} was trained with split_layer {start.split_layer}, "
+            f"not {config.split_layer}: pass --split-layer {start.split_layer}"
+        )
+    if start.base_fingerprint != fingerprint:
+        raise ValueError(f"--init-from {delta_dir} was trained on another base model")
+    overlay_delta(model, load_file(str(delta_dir / WEIGHTS_FILE)))
+    return model_version_of(delta_dir)
+
+
 def train_classifier(
     encoder: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
@@ -451,6 +478,7 @@ def train_classifier(
         raise ValueError("the corpus needs texts in both the train and the dev split")
     model = TopicKindModel(encoder, config.split_layer, config.dropout)
     fingerprint = base_fingerprint(encoder, config.split_layer)
+    init_version = warm_start(model, config, fingerprint) if config.init_from else None
     if config.int8_lower:
         model.quantize_lower()
     lower_device = place_model(model, device, config.int8_lower)
@@ -629,6 +657,7 @@ def train_classifier(
             "dev_texts": len(parts["dev"]),
             "test_texts": len(parts["test"]),
             "best_epoch": int(best_epoch["epoch"]),
+            "init_version": init_version,
             "history": history,
             "torch": torch.__version__,
             "device": torch.cuda.get_device_name(0) if device == "cuda" else "cpu",

@@ -863,6 +863,66 @@ def test_train_and_save_writes_the_lexical_files_or_removes_stale_ones(tmp_path:
     assert read_config(out).lexical_weight == 0.0
 
 
+def test_warm_start_begins_from_the_given_delta_and_records_it(tmp_path: Path) -> None:
+    from nlp.service import model_version_of
+    from nlp.training import TrainConfig, train_and_save, train_classifier
+
+    tok = tiny_tokenizer()
+    corpus = toy_corpus()
+    start_dir = tmp_path / "start"
+    start = train_and_save(
+        tiny_encoder(vocab=len(tok)),
+        tok,
+        corpus,
+        TrainConfig(
+            split_layer=2, epochs=6, max_length=64, lr_layers=1e-3, lr_heads=3e-2, max_batch=16
+        ),
+        tmp_path / "b",
+        start_dir,
+        report=lambda m: None,
+    )
+    assert start.state is not None
+    # With nothing to learn (learning rates 0) the warm-started weights are the start's.
+    frozen = TrainConfig(
+        split_layer=2,
+        epochs=1,
+        max_length=64,
+        lr_layers=0.0,
+        lr_heads=0.0,
+        max_batch=16,
+        init_from=str(start_dir),
+    )
+    warm = train_classifier(
+        tiny_encoder(vocab=len(tok)), tok, corpus, frozen, tmp_path / "b", report=lambda m: None
+    )
+    assert warm.state is not None
+    for name, tensor in start.state.items():
+        torch.testing.assert_close(warm.state[name], tensor, atol=1e-3, rtol=1e-3)
+    best = max(h["dev_topic_micro_f1"] for h in start.history)
+    assert warm.history[0]["dev_topic_micro_f1"] >= best - 0.05
+    assert warm.config.training["init_version"] == model_version_of(start_dir)
+    # A fresh model after one such epoch is far from it: the start really was loaded.
+    cold = train_classifier(
+        tiny_encoder(vocab=len(tok)),
+        tok,
+        corpus,
+        TrainConfig(split_layer=2, epochs=1, max_length=64, lr_layers=0.0, lr_heads=0.0),
+        tmp_path / "b",
+        report=lambda m: None,
+    )
+    assert cold.history[0]["dev_topic_micro_f1"] < best - 0.2
+    assert cold.config.training["init_version"] is None
+    with pytest.raises(ValueError, match="split_layer 2, not 1"):
+        train_classifier(
+            tiny_encoder(vocab=len(tok)),
+            tok,
+            corpus,
+            TrainConfig(split_layer=1, epochs=1, max_length=64, init_from=str(start_dir)),
+            tmp_path / "b",
+            report=lambda m: None,
+        )
+
+
 def test_temper_softens_without_changing_any_decision() -> None:
     from nlp.classifier import temper
 
