@@ -157,8 +157,9 @@ CHALLENGE_DIR = DEFAULT_CORPUS_DIR.parent / "challenge"
 
 
 def _evaluation_set(directory: Path, at_least: int) -> tuple[list[Example], list[Example]]:
-    """An evaluation-only set: valid, big enough, sharing no id or scenario with the
-    corpus, every topic and kind present. Returns (its examples, the corpus)."""
+    """A set kept out of the corpus (evaluation-only, or staged for the next training
+    run): valid, big enough, sharing no id or scenario with the corpus, every topic and
+    kind present. Returns (its examples, the corpus)."""
     loaded = load_corpus(directory, strict=False)
     assert loaded.errors == []
     assert len(loaded.examples) >= at_least
@@ -180,6 +181,27 @@ def test_challenge_set_is_valid_long_and_apart_from_the_corpus() -> None:
             assert len(raw["text"].split()) >= 600, raw["id"]
             assert raw["position"] in {"lead", "spread", "late"}, raw["id"]
             assert raw["kind"] != "lainnya" or raw["topics"] == [], raw["id"]
+
+
+NEXT_DIR = DEFAULT_CORPUS_DIR.parent / "next"
+
+
+def test_staged_round_three_texts_are_valid_and_apart_from_the_corpus() -> None:
+    # Staged for the next model: they join nlp/data/corpus in the commit that ships a
+    # model trained on them, so the shipped model stays reproducible from the corpus.
+    examples, _ = _evaluation_set(NEXT_DIR, 800)
+    assert {e.register for e in examples} == {"news", "post"}
+    assert all(e.topics for e in examples if e.kind != "lainnya")
+    assert not any(e.topics for e in examples if e.kind == "lainnya")
+    others = [
+        e.id
+        for directory in (CHALLENGE_DIR, DEFAULT_CORPUS_DIR.parent / "fresh")
+        for e in load_corpus(directory, strict=False).examples
+    ]
+    assert not {e.id for e in examples} & set(others)
+    # Each writer documents their file beside it.
+    for path in NEXT_DIR.glob("*.jsonl"):
+        assert path.with_name(path.name + ".md").is_file(), path.name
 
 
 def test_corpus_hash_ignores_order_but_not_labels() -> None:
