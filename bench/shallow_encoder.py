@@ -30,7 +30,7 @@ import torch
 
 from bench.classify_bench import every_kth, fp32_network, naive
 from nlp.base_model import load_base_model
-from nlp.classifier import WEIGHTS_FILE, TopicKindModel
+from nlp.classifier import WEIGHTS_FILE, TopicKindModel, overlay_delta
 from nlp.dataset import Example, load_corpus, prepare_text, split_examples
 from nlp.evaluation import evaluate_examples
 from nlp.heap import heap_trimmer
@@ -105,10 +105,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     # every layer int8 (the frozen ones too).
     encoder, tokenizer = cut_encoder(settings, args.layers, compact=True)
     model = TopicKindModel(encoder, config.split_layer, config.dropout)
-    params = dict(model.named_parameters())
-    with torch.no_grad():
-        for name, tensor in result.state.items():
-            params[name].copy_(tensor.float())
+    overlay_delta(model, result.state)
     model.quantize_lower()
     model.quantize_upper(False, True)
     model.eval()

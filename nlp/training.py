@@ -41,12 +41,15 @@ from nlp.classifier import (
     BATCH_MAX_TEXTS,
     BATCH_MAX_TOKENS,
     SOLO_TOKENS,
+    WEIGHTS_FILE,
     ClassifierConfig,
     TopicKindModel,
     base_fingerprint,
     native_bf16,
+    overlay_delta,
     pad_batch,
     predict_ids,
+    read_config,
     save_delta,
     tokenize,
 )
@@ -444,7 +447,6 @@ def warm_start(model: TopicKindModel, config: TrainConfig, fingerprint: str) -> 
     """
     from safetensors.torch import load_file
 
-    from nlp.classifier import WEIGHTS_FILE, overlay_delta, read_config
     from nlp.service import model_version_of
 
     delta_dir = Path(str(config.init_from))
