@@ -265,7 +265,9 @@ def ingest(
 
     settings = get_settings()
     spool = Spool(settings.resolved_spool_dir())
-    stories = StoryIndex(state_dir(settings) / "stories.sqlite3")
+    stories = StoryIndex(
+        state_dir(settings) / "stories.sqlite3", window_days=settings.story_window_days
+    )
     archive = WarcArchive(settings.resolved_archive_dir(), prefix="ingest")
     try:
         with console.status(f"reading {file}…"):

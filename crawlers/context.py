@@ -48,8 +48,8 @@ class _Shared:
         self._seen[path] = (index, users + 1)
         return index
 
-    def stories(self, path: Path) -> StoryIndex:
-        index, users = self._stories.get(path) or (StoryIndex(path), 0)
+    def stories(self, path: Path, window_days: float) -> StoryIndex:
+        index, users = self._stories.get(path) or (StoryIndex(path, window_days=window_days), 0)
         self._stories[path] = (index, users + 1)
         return index
 
@@ -86,7 +86,7 @@ class CrawlContext:
         return cls(
             settings=settings,
             seen=_shared.seen(root / "seen.sqlite3"),
-            stories=_shared.stories(root / "stories.sqlite3"),
+            stories=_shared.stories(root / "stories.sqlite3", settings.story_window_days),
             spool=Spool(settings.resolved_spool_dir()),
             archive=WarcArchive(settings.resolved_archive_dir(), prefix=name),
             report=CrawlReport(spider=name),

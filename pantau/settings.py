@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     archive_dir: Path | None = Field(
         default=None, description="Compressed raw pages (WARC); defaults to <data_dir>/archive."
     )
+    story_window_days: float = Field(
+        default=30.0,
+        ge=0,
+        description="New documents are grouped with near-duplicates seen within this many "
+        "days; older signatures are cleared when a crawl starts (0 = keep all).",
+    )
 
     # -- NLP ----------------------------------------------------------------
     model_dir: Path | None = Field(
