@@ -6,8 +6,8 @@ the LSH index is rebuilt from them on open, so grouping is incremental.
 
 Only signatures younger than a window (``PANTAU_STORY_WINDOW_DAYS``) are
 matched against: outlets copy a story within days, and an index that keeps
-every signature forever grows by about 1 KB of memory per document and
-rebuilds ever more slowly when a crawl starts. Older signatures are cleared
+every signature forever grows by about 8 KiB of memory per document (mostly
+the LSH band tables) and rebuilds ever more slowly when a crawl starts. Older signatures are cleared
 on open; their rows keep the document's story, so assignment stays idempotent.
 """
 
@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -43,10 +44,15 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
     return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
 
 
-def signature(grams: set[str], num_perm: int = NUM_PERM) -> MinHash:
-    sig = MinHash(num_perm=num_perm, scheme=_SCHEME)
+def signature(grams: set[str], num_perm: int = NUM_PERM, permutations: Any = None) -> MinHash:
+    sig = MinHash(num_perm=num_perm, permutations=permutations, scheme=_SCHEME)
     sig.update_batch(g.encode("utf-8") for g in grams)
     return sig
+
+
+def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """The share of equal MinHash values, as ``MinHash.jaccard`` computes it (pure)."""
+    return float(np.count_nonzero(a == b)) / float(len(a))
 
 
 def _utc_now() -> datetime:
@@ -87,17 +93,21 @@ class StoryIndex:
         self._db.execute("CREATE INDEX IF NOT EXISTS signatures_added_at ON signatures (added_at)")
         self.retired = self._retire(window_cutoff(now(), window_days))
         self._lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-        self._sigs: dict[str, MinHash] = {}
+        # Plain hash values, not MinHash objects: each MinHash built from stored values
+        # would draw its own permutation tables (2 KiB) and take three times as long
+        # to load; one shared table serves them all.
+        self._permutations = MinHash(num_perm=num_perm, scheme=_SCHEME).permutations
+        self._sigs: dict[str, np.ndarray] = {}
         # Story IDs of the documents whose signatures are in the LSH index; older
         # documents' stories are looked up in SQLite.
         self._stories: dict[str, str] = {}
         for doc_id, story_id, blob in self._db.execute(
             "SELECT doc_id, story_id, sig FROM signatures WHERE sig IS NOT NULL ORDER BY rowid"
         ):
-            sig = MinHash(hashvalues=np.frombuffer(blob, dtype=np.uint64).copy(), scheme=_SCHEME)
+            values = np.frombuffer(blob, dtype=np.uint64).copy()
             self._stories[doc_id] = story_id
-            self._sigs[doc_id] = sig
-            self._lsh.insert(doc_id, sig)
+            self._sigs[doc_id] = values
+            self._lsh.insert(doc_id, self._minhash(values))
 
     def _retire(self, cutoff: str | None) -> int:
         if cutoff is None:
@@ -136,16 +146,16 @@ class StoryIndex:
         story_id = doc_id
         blob: bytes | None = None
         if len(grams) >= MIN_SHINGLES:
-            sig = signature(grams, self.num_perm)
+            sig = signature(grams, self.num_perm, self._permutations)
             best: tuple[float, str] | None = None
             for candidate in self._lsh.query(sig):
-                similarity = sig.jaccard(self._sigs[candidate])
+                similarity = estimated_jaccard(sig.hashvalues, self._sigs[candidate])
                 if similarity >= self.threshold and (best is None or similarity > best[0]):
                     best = (similarity, candidate)
             if best is not None:
                 story_id = self._stories[best[1]]
             blob = np.asarray(sig.hashvalues, dtype=np.uint64).tobytes()
-            self._sigs[doc_id] = sig
+            self._sigs[doc_id] = np.asarray(sig.hashvalues, dtype=np.uint64)
             self._lsh.insert(doc_id, sig)
             self._stories[doc_id] = story_id
         self._db.execute(
@@ -153,6 +163,9 @@ class StoryIndex:
             (doc_id, story_id, blob, self._now().astimezone(UTC).isoformat()),
         )
         return story_id
+
+    def _minhash(self, values: np.ndarray) -> MinHash:
+        return MinHash(hashvalues=values, permutations=self._permutations, scheme=_SCHEME)
 
     def close(self) -> None:
         self._db.close()

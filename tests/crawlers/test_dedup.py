@@ -4,7 +4,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from crawlers.dedup import StoryIndex, shingles, window_cutoff
+from crawlers.dedup import StoryIndex, estimated_jaccard, shingles, signature, window_cutoff
 
 STORY = (
     "Komisi Pemilihan Umum Provinsi DKI Jakarta menetapkan daftar pemilih tetap untuk Pilkada "
@@ -21,6 +21,14 @@ OTHER = (
 def test_shingles_fold_case_and_punctuation() -> None:
     assert shingles("Satu, dua TIGA empat lima!") == shingles("satu dua tiga empat lima")
     assert shingles("terlalu pendek") == set()
+
+
+def test_estimated_jaccard_matches_datasketch() -> None:
+    first = signature(shingles(STORY))
+    second = signature(shingles(STORY.replace("rapat pleno terbuka", "rapat pleno")))
+    expected = first.jaccard(second)
+    assert 0.5 < expected < 1.0
+    assert estimated_jaccard(first.hashvalues, second.hashvalues) == expected
 
 
 def test_syndicated_copies_share_the_first_story_id_across_runs(tmp_path: Path) -> None:
