@@ -30,7 +30,7 @@ import torch
 
 from bench.classify_bench import every_kth, fp32_network, naive
 from nlp.base_model import load_base_model
-from nlp.classifier import WEIGHTS_FILE, TopicKindModel, overlay_delta
+from nlp.classifier import WEIGHTS_FILE, TopicKindModel, keep_layers, overlay_delta
 from nlp.dataset import Example, load_corpus, prepare_text, split_examples
 from nlp.evaluation import evaluate_examples
 from nlp.heap import heap_trimmer
@@ -55,8 +55,7 @@ def cut_encoder(settings: Any, layers: int, compact: bool) -> tuple[Any, Any]:
     _, unexpected = encoder.load_state_dict(state, strict=False)
     if unexpected:
         raise SystemExit(f"the shipped delta does not fit the base: {unexpected[:3]}")
-    encoder.encoder.layer = encoder.encoder.layer[:layers]
-    encoder.config.num_hidden_layers = layers
+    keep_layers(encoder, layers)
     return encoder, tokenizer
 
 

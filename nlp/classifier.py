@@ -494,6 +494,18 @@ def read_config(delta_dir: Path) -> ClassifierConfig:
     return ClassifierConfig.from_dict(raw)
 
 
+def keep_layers(encoder: PreTrainedModel, layers: int) -> None:
+    """Cut ``encoder`` to its first ``layers`` layers, in place: a shallower, faster
+    student (attention and the matrix products scale with depth)."""
+    bert: Any = encoder  # transformers types submodules loosely
+    have = len(bert.encoder.layer)
+    if not 1 <= layers <= have:
+        raise ClassifierError(f"cannot keep {layers} of the encoder's {have} layers")
+    if layers < have:
+        bert.encoder.layer = bert.encoder.layer[:layers]
+        bert.config.num_hidden_layers = layers
+
+
 def overlay_delta(model: TopicKindModel, state: dict[str, torch.Tensor]) -> None:
     """Copy a saved delta (fine-tuned layers and heads) into ``model``, which must have
     exactly those trainable parameters: same layer split, same heads."""
@@ -528,12 +540,14 @@ def build_model(
 
     config = read_config(delta_dir)
     if (
-        int(encoder.config.num_hidden_layers) != config.num_layers
+        int(encoder.config.num_hidden_layers) < config.num_layers
         or int(encoder.config.hidden_size) != config.hidden_size
     ):
         raise ClassifierError(
             "the base model's shape differs from the one the delta was trained on"
         )
+    # A student trained on the first layers of the base runs on those alone.
+    keep_layers(encoder, config.num_layers)
     if check_fingerprint:
         found = base_fingerprint(encoder, config.split_layer)
         if found != config.base_fingerprint:
@@ -739,7 +753,7 @@ def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor,
 
 
 def predict_ids(
-    model: nn.Module,
+    model: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]],
     ids: Sequence[Sequence[int]],
     pad_id: int,
     max_tokens: int = 8192,

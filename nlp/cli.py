@@ -209,6 +209,22 @@ def train(
             "(same --split-layer) instead of the base layers and new heads."
         ),
     ] = None,
+    layers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=12, help="Keep only the encoder's first N layers (a faster student)."
+        ),
+    ] = None,
+    distil_from: Annotated[
+        Path | None,
+        typer.Option(
+            help="Distil: mix this trained delta's probabilities on the train texts into "
+            "the targets (the teacher; e.g. nlp/model for a shallower student)."
+        ),
+    ] = None,
+    distil_weight: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="The teacher's share of the targets.")
+    ] = 0.5,
     seed: Annotated[int | None, typer.Option()] = None,
     no_cache: Annotated[bool, typer.Option(help="Do not reuse cached lower-layer states.")] = False,
     int8_lower: Annotated[
@@ -274,10 +290,16 @@ def train(
     if lr_heads is not None:
         config.lr_heads = lr_heads
     if init_from is not None:
-        if not (init_from / "classifier.json").is_file():
-            console.print(f"[red]error:[/] {init_from} holds no classifier.json")
-            raise typer.Exit(2)
         config.init_from = str(init_from)
+    for folder in (init_from, distil_from):
+        if folder is not None and not (folder / "classifier.json").is_file():
+            console.print(f"[red]error:[/] {folder} holds no classifier.json")
+            raise typer.Exit(2)
+    if distil_from is not None:
+        config.distil_from = str(distil_from)
+        config.distil_weight = distil_weight
+    if layers is not None:
+        config.layers = layers
     config.int8_lower = int8_lower
     config.int8_upper = int8_upper
     config.int8_ffn = int8_ffn
@@ -288,9 +310,10 @@ def train(
     except ValueError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
-    if where == "cpu" and config.split_layer < 6:
+    trained = (config.layers or 12) - config.split_layer
+    if where == "cpu" and trained > 6:
         console.print(
-            f"[yellow]note:[/] fine-tuning {12 - config.split_layer} layers on the CPU takes "
+            f"[yellow]note:[/] fine-tuning {trained} layers on the CPU takes "
             "hours (the shipped recipe: about 4 h on 2 cores, minutes on a GPU); "
             "`--split-layer 9 --epochs 8 --lr-layers 1.5e-4` trains the cheaper variant "
             "in about 30 minutes"

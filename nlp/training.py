@@ -45,6 +45,8 @@ from nlp.classifier import (
     ClassifierConfig,
     TopicKindModel,
     base_fingerprint,
+    build_model,
+    keep_layers,
     native_bf16,
     overlay_delta,
     pad_batch,
@@ -114,6 +116,16 @@ class TrainConfig:
     # Warm start: a delta folder (a shipped model) whose layers and heads training starts
     # from, instead of the base layers and fresh heads. Its split_layer must match.
     init_from: str | None = None
+    # Keep only the encoder's first ``layers`` layers (None: all): a shallower student,
+    # faster in the service; see distil_from. Warm-starting from a deeper delta takes
+    # its first layers and its heads.
+    layers: int | None = None
+    # Distillation: a trained delta folder (the teacher, same base) whose probabilities
+    # on the train texts are mixed into the targets with ``distil_weight``; the hard
+    # labels keep the rest. A shallow student learns more from the teacher's graded
+    # probabilities than from 0/1 labels alone.
+    distil_from: str | None = None
+    distil_weight: float = 0.5
     # Where the upper layers train: "auto" (a GPU when torch sees one), "cpu" or "cuda".
     # Int8 layers always run on the CPU, where the service runs them (its numerics are
     # what the thresholds are tuned on).
@@ -439,11 +451,56 @@ def calibrate_on(
     )
 
 
+def soft_targets(
+    topics: np.ndarray,
+    kinds: np.ndarray,
+    teacher_topics: np.ndarray,
+    teacher_kinds: np.ndarray,
+    weight: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Training targets mixed from the labels and a teacher's probabilities (pure).
+
+    ``topics`` are multi-hot rows, ``kinds`` class indices; the result is topic
+    probabilities and kind distributions, ``(1 - weight) * label + weight * teacher``.
+    """
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"distil weight {weight} outside 0..1")
+    if teacher_topics.shape != topics.shape or teacher_kinds.shape != (len(kinds), len(KINDS)):
+        raise ValueError("the teacher's probabilities do not match the training texts")
+    hard_kinds = np.eye(len(KINDS), dtype=np.float32)[kinds]
+    topic_t = (1.0 - weight) * topics + weight * teacher_topics
+    kind_t = (1.0 - weight) * hard_kinds + weight * teacher_kinds
+    return topic_t.astype(np.float32), kind_t.astype(np.float32)
+
+
+def teacher_probabilities(
+    encoder: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    teacher_dir: Path,
+    texts: Sequence[str],
+    max_length: int,
+    device: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The teacher network's probabilities on ``texts`` (fp32, no blend), read through the
+    same leading window the student trains on. ``encoder`` is copied, not changed."""
+    teacher_encoder = copy.deepcopy(encoder)
+    model, _ = build_model(teacher_encoder, teacher_dir, quantize=False)
+    model.to(device)
+    ids = tokenize(tokenizer, texts, max_length)
+
+    def on_device(input_ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        topic_logits, kind_logits = model(input_ids.to(device), mask.to(device))
+        return topic_logits.cpu(), kind_logits.cpu()
+
+    return predict_ids(on_device, ids, int(tokenizer.pad_token_id), max_batch=32)
+
+
 def warm_start(model: TopicKindModel, config: TrainConfig, fingerprint: str) -> str:
     """Load ``config.init_from``'s layers and heads into ``model``; returns its version.
 
     Refuses a delta trained with another layer split or on other frozen weights: its
-    layers would start from states the frozen part never produces.
+    layers would start from states the frozen part never produces. A shallower model
+    takes the delta's first layers and its heads.
     """
     from safetensors.torch import load_file
 
@@ -458,7 +515,11 @@ def warm_start(model: TopicKindModel, config: TrainConfig, fingerprint: str) -> 
         )
     if start.base_fingerprint != fingerprint:
         raise ValueError(f"--init-from {delta_dir} was trained on another base model")
-    overlay_delta(model, load_file(str(delta_dir / WEIGHTS_FILE)))
+    state = load_file(str(delta_dir / WEIGHTS_FILE))
+    if start.num_layers > len(model.encoder.encoder.layer):
+        wanted = set(model.trainable_names())
+        state = {k: v for k, v in state.items() if k in wanted}
+    overlay_delta(model, state)
     return model_version_of(delta_dir)
 
 
@@ -478,6 +539,18 @@ def train_classifier(
     parts = split_examples(examples)
     if not parts["train"] or not parts["dev"]:
         raise ValueError("the corpus needs texts in both the train and the dev split")
+    train_texts = [prepare_text(e.text, e.title) for e in parts["train"]]
+    dev_texts = [prepare_text(e.text, e.title) for e in parts["dev"]]
+    teacher: tuple[np.ndarray, np.ndarray] | None = None
+    if config.distil_from:
+        t0 = time.perf_counter()
+        teacher = teacher_probabilities(
+            encoder, tokenizer, Path(config.distil_from), train_texts, config.max_length, device
+        )
+        report(f"teacher: {len(train_texts)} train texts in {time.perf_counter() - t0:.0f} s")
+        set_seeds(config.seed)  # loading the teacher drew from the generators
+    if config.layers is not None:
+        keep_layers(encoder, config.layers)
     model = TopicKindModel(encoder, config.split_layer, config.dropout)
     fingerprint = base_fingerprint(encoder, config.split_layer)
     init_version = warm_start(model, config, fingerprint) if config.init_from else None
@@ -499,8 +572,6 @@ def train_classifier(
         )
         return out
 
-    train_texts = [prepare_text(e.text, e.title) for e in parts["train"]]
-    dev_texts = [prepare_text(e.text, e.title) for e in parts["dev"]]
     train_items = encode(train_texts, "train")
     dev_items = encode(dev_texts, "dev")
     cache.save()
@@ -535,8 +606,16 @@ def train_classifier(
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lr_factor)
     bce = nn.BCEWithLogitsLoss(pos_weight=topic_pos_weights(train_topics).to(device))
     ce = nn.CrossEntropyLoss(weight=kind_class_weights(train_kinds.tolist()).to(device))
-    topic_target = torch.from_numpy(train_topics).to(device)
-    kind_target = torch.from_numpy(train_kinds).to(device)
+    if teacher is None:
+        topic_target = torch.from_numpy(train_topics).to(device)
+        kind_target = torch.from_numpy(train_kinds).to(device)
+    else:
+        # Probability targets: BCE takes them as they are, cross-entropy as distributions.
+        soft_topics, soft_kinds = soft_targets(
+            train_topics, train_kinds, teacher[0], teacher[1], config.distil_weight
+        )
+        topic_target = torch.from_numpy(soft_topics).to(device)
+        kind_target = torch.from_numpy(soft_kinds).to(device)
 
     history: list[dict[str, float]] = []
     best_score = -math.inf

@@ -958,3 +958,88 @@ def test_fit_temperatures_cools_an_overconfident_model_and_warms_a_timid_one() -
     timid_kind[np.arange(n), kinds] = 0.4
     topic_t, kind_t = fit_temperatures(truth, kinds, timid, timid_kind)
     assert topic_t < 1.0 and kind_t < 1.0
+
+
+def test_soft_targets_mix_labels_and_teacher() -> None:
+    from nlp.training import soft_targets
+
+    topics = np.zeros((2, len(TOPICS)), dtype=np.float32)
+    topics[0, 0] = 1.0
+    kinds = np.array([0, 2])
+    teacher_topics = np.full((2, len(TOPICS)), 0.2, dtype=np.float32)
+    teacher_kinds = np.array([[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]], dtype=np.float32)
+    topic_t, kind_t = soft_targets(topics, kinds, teacher_topics, teacher_kinds, 0.25)
+    assert topic_t[0, 0] == pytest.approx(0.8) and topic_t[0, 1] == pytest.approx(0.05)
+    np.testing.assert_allclose(kind_t[0], [0.875, 0.125, 0.0])
+    np.testing.assert_allclose(kind_t.sum(axis=1), [1.0, 1.0])
+    with pytest.raises(ValueError, match="outside"):
+        soft_targets(topics, kinds, teacher_topics, teacher_kinds, 1.5)
+    with pytest.raises(ValueError, match="do not match"):
+        soft_targets(topics, kinds, teacher_topics[:1], teacher_kinds, 0.5)
+
+
+def test_a_shallower_student_distils_from_a_teacher_and_loads_on_the_full_base(
+    tmp_path: Path,
+) -> None:
+    from nlp.training import TrainConfig, train_and_save
+
+    tok = tiny_tokenizer()
+    corpus = toy_corpus()
+    teacher_dir = tmp_path / "teacher"
+    teacher = train_and_save(
+        tiny_encoder(vocab=len(tok)),
+        tok,
+        corpus,
+        TrainConfig(
+            split_layer=2, epochs=6, max_length=64, lr_layers=1e-3, lr_heads=3e-2, max_batch=16
+        ),
+        tmp_path / "b",
+        teacher_dir,
+        report=lambda m: None,
+    )
+    assert max(h["dev_kind_macro_f1"] for h in teacher.history) > 0.9
+    student_dir = tmp_path / "student"
+    lines: list[str] = []
+    student = train_and_save(
+        tiny_encoder(vocab=len(tok)),
+        tok,
+        corpus,
+        TrainConfig(
+            split_layer=2,
+            layers=3,
+            epochs=4,
+            max_length=64,
+            lr_layers=1e-3,
+            lr_heads=3e-3,
+            max_batch=16,
+            init_from=str(teacher_dir),
+            distil_from=str(teacher_dir),
+            distil_weight=1.0,
+            int8_upper=False,
+        ),
+        tmp_path / "b",
+        student_dir,
+        report=lines.append,
+    )
+    assert any(line.startswith("teacher:") for line in lines)
+    config = read_config(student_dir)
+    assert config.num_layers == 3
+    assert config.training["distil_from"] == str(teacher_dir)
+    assert student.state is not None
+    assert not any(name.startswith("encoder.encoder.layer.3.") for name in student.state)
+    # Taught by the teacher's probabilities alone, the student still learns the task.
+    assert max(h["dev_kind_macro_f1"] for h in student.history) > 0.9
+    # The service loads the 3-layer delta onto the full 4-layer base.
+    loaded, _ = build_model(tiny_encoder(vocab=len(tok)), student_dir)
+    assert len(loaded.encoder.encoder.layer) == 3
+    ids = tokenize(tok, [e.text for e in corpus[:8]], 64)
+    got = predict_ids(loaded, ids, int(tok.pad_token_id))
+    want = predict_ids(student.model, ids, int(tok.pad_token_id))
+    np.testing.assert_allclose(got[0], want[0], atol=2e-3)
+    np.testing.assert_allclose(got[1], want[1], atol=2e-3)
+    # A base with fewer layers than the delta cannot carry it.
+    short = tiny_encoder(vocab=len(tok))
+    short.encoder.layer = short.encoder.layer[:2]
+    short.config.num_hidden_layers = 2
+    with pytest.raises(ClassifierError, match="shape"):
+        build_model(short, student_dir)
