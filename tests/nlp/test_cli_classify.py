@@ -234,6 +234,16 @@ def test_model_train_refuses_a_missing_gpu(monkeypatch: pytest.MonkeyPatch) -> N
     assert result.exit_code == 2 and "sees no GPU" in result.output
 
 
+def test_model_train_refuses_a_teacher_folder_without_a_model(tmp_path: Path) -> None:
+    from pantau.cli import app
+
+    result = CliRunner().invoke(
+        app, ["model", "train", "--layers", "6", "--distil-from", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "holds no classifier.json" in " ".join(result.output.split())
+
+
 @pytest.mark.slow
 def test_reclassify_command_relabels_stored_documents_on_the_real_model(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
