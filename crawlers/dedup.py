@@ -7,8 +7,9 @@ the LSH index is rebuilt from them on open, so grouping is incremental.
 Only signatures younger than a window (``PANTAU_STORY_WINDOW_DAYS``) are
 matched against: outlets copy a story within days, and an index that keeps
 every signature forever grows by about 8 KiB of memory per document (mostly
-the LSH band tables) and rebuilds ever more slowly when a crawl starts. Older signatures are cleared
-on open; their rows keep the document's story, so assignment stays idempotent.
+the LSH band tables) and rebuilds ever more slowly when a crawl starts.
+Older signatures are cleared on open; their rows keep the document's story,
+so assignment stays idempotent.
 """
 
 from __future__ import annotations
