@@ -189,6 +189,41 @@ def build_base() -> None:
     console.print(f"base model ready: {full}\nclassifier base (trimmed vocabulary): {trimmed}")
 
 
+@model_app.command("pack-base")
+def pack_base_command(
+    output: Annotated[Path, typer.Argument(help="Folder to write the packed base into.")],
+) -> None:
+    """Pack the built (trimmed) base losslessly, about 37 MB, for a machine without PyPI."""
+    from nlp.base_model import BaseModelError
+    from nlp.base_pack import pack_base
+    from nlp.service import resolve_base_dir
+    from pantau.settings import get_settings
+
+    try:
+        packed, plain = pack_base(resolve_base_dir(get_settings()), output)
+    except BaseModelError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"packed {packed} matrices as Q4 blocks, {plain} tensors as they are: {output}")
+
+
+@model_app.command("unpack-base")
+def unpack_base_command(
+    packed: Annotated[Path, typer.Argument(help="A folder written by `pantau model pack-base`.")],
+) -> None:
+    """Restore a packed base into the model directory, where the classifier looks for it."""
+    from nlp.base_model import BaseModelError, default_trimmed_dir
+    from nlp.base_pack import unpack_base
+    from pantau.settings import get_settings
+
+    try:
+        out = unpack_base(packed, default_trimmed_dir(get_settings()))
+    except BaseModelError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"base model restored: {out}")
+
+
 @model_app.command("train")
 def train(
     output: Annotated[
