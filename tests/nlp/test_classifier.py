@@ -863,14 +863,11 @@ def test_train_and_save_writes_the_lexical_files_or_removes_stale_ones(tmp_path:
     assert read_config(out).lexical_weight == 0.0
 
 
-def test_warm_start_begins_from_the_given_delta_and_records_it(tmp_path: Path) -> None:
-    from nlp.service import model_version_of
-    from nlp.training import TrainConfig, train_and_save, train_classifier
+def _trained_tiny_delta(tok: Any, corpus: list[Example], tmp_path: Path, out_dir: Path) -> Any:
+    """The tiny model trained for six epochs and saved to ``out_dir``."""
+    from nlp.training import TrainConfig, train_and_save
 
-    tok = tiny_tokenizer()
-    corpus = toy_corpus()
-    start_dir = tmp_path / "start"
-    start = train_and_save(
+    return train_and_save(
         tiny_encoder(vocab=len(tok)),
         tok,
         corpus,
@@ -878,9 +875,19 @@ def test_warm_start_begins_from_the_given_delta_and_records_it(tmp_path: Path) -
             split_layer=2, epochs=6, max_length=64, lr_layers=1e-3, lr_heads=3e-2, max_batch=16
         ),
         tmp_path / "b",
-        start_dir,
+        out_dir,
         report=lambda m: None,
     )
+
+
+def test_warm_start_begins_from_the_given_delta_and_records_it(tmp_path: Path) -> None:
+    from nlp.service import model_version_of
+    from nlp.training import TrainConfig, train_classifier
+
+    tok = tiny_tokenizer()
+    corpus = toy_corpus()
+    start_dir = tmp_path / "start"
+    start = _trained_tiny_delta(tok, corpus, tmp_path, start_dir)
     assert start.state is not None
     # With nothing to learn (learning rates 0) the warm-started weights are the start's.
     frozen = TrainConfig(
@@ -986,17 +993,7 @@ def test_a_shallower_student_distils_from_a_teacher_and_loads_on_the_full_base(
     tok = tiny_tokenizer()
     corpus = toy_corpus()
     teacher_dir = tmp_path / "teacher"
-    teacher = train_and_save(
-        tiny_encoder(vocab=len(tok)),
-        tok,
-        corpus,
-        TrainConfig(
-            split_layer=2, epochs=6, max_length=64, lr_layers=1e-3, lr_heads=3e-2, max_batch=16
-        ),
-        tmp_path / "b",
-        teacher_dir,
-        report=lambda m: None,
-    )
+    teacher = _trained_tiny_delta(tok, corpus, tmp_path, teacher_dir)
     assert max(h["dev_kind_macro_f1"] for h in teacher.history) > 0.9
     student_dir = tmp_path / "student"
     lines: list[str] = []
