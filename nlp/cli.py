@@ -334,6 +334,12 @@ def train(
         config.distil_from = str(distil_from)
         config.distil_weight = distil_weight
     if layers is not None:
+        if config.split_layer >= layers:
+            console.print(
+                f"[red]error:[/] --split-layer {config.split_layer} leaves none of the "
+                f"{layers} layers to train"
+            )
+            raise typer.Exit(2)
         config.layers = layers
     config.int8_lower = int8_lower
     config.int8_upper = int8_upper

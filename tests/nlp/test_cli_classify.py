@@ -234,7 +234,9 @@ def test_model_train_refuses_a_missing_gpu(monkeypatch: pytest.MonkeyPatch) -> N
     assert result.exit_code == 2 and "sees no GPU" in result.output
 
 
-def test_model_train_refuses_a_teacher_folder_without_a_model(tmp_path: Path) -> None:
+def test_model_train_refuses_a_teacher_without_a_model_and_a_student_with_nothing_to_train(
+    tmp_path: Path,
+) -> None:
     from pantau.cli import app
 
     result = CliRunner().invoke(
@@ -242,6 +244,9 @@ def test_model_train_refuses_a_teacher_folder_without_a_model(tmp_path: Path) ->
     )
     assert result.exit_code == 2
     assert "holds no classifier.json" in " ".join(result.output.split())
+    result = CliRunner().invoke(app, ["model", "train", "--layers", "6", "--split-layer", "6"])
+    assert result.exit_code == 2
+    assert "leaves none of the 6 layers to train" in " ".join(result.output.split())
 
 
 @pytest.mark.slow
