@@ -88,6 +88,7 @@ def pack_base(base_dir: Path, out_dir: Path) -> tuple[int, int]:
         raise BaseModelError(f"no built base model in {base_dir} (run `pantau model build-base`)")
     out_dir.mkdir(parents=True, exist_ok=True)
     arrays, packed = pack_state(load_file(str(base_dir / WEIGHTS_FILE)))
+    # numpy's stubs type the keyword arrays as savez's allow_pickle flag.
     np.savez(out_dir / PACKED_FILE, **arrays)  # type: ignore[arg-type]
     for item in base_dir.iterdir():
         if item.is_file() and item.name != WEIGHTS_FILE:
