@@ -15,13 +15,23 @@ Measures texts/s for news-length and post-length inputs:
   (long texts alone), layers int8 as the shipped config says (FFN output
   projections in bf16 where the CPU has it), plus the n-gram model blended in;
 - ``service end to end``: ``Annotator.annotate`` (cleaning, language, places,
-  severity as well).
+  severity as well);
+- ``service screened``: the service model path with the relevance screen on
+  (``PANTAU_CLASSIFIER_SCREEN``): texts the n-gram model is sure are
+  off-topic skip the transformer.
+
+Besides the test split's news and posts it times a ``news_stream``: news
+with a given share (``--stream-share``, default 0.5) of ``lainnya`` texts
+from the test split and the fresh-writer set. That share is an assumption
+about a crawl, not a measurement; the screen's gain grows with it.
 
 Each round times the four paths back to back; speed-ups are per-round ratios
 (median, and min-max over the rounds), since the shared machine's speed drifts
 between minutes. Also reports topic micro-F1 / kind macro-F1 of the fp32 baseline network and
 of the service path on held-out test texts, the recall of the keyword
-pre-filter on relevant corpus texts, load time and peak resident memory
+pre-filter on relevant corpus texts, the relevance screen's recall and
+screened share on dev, test and the fresh-writer set (and the rule
+``nlp.screen.choose_rule`` picks on dev), load time and peak resident memory
 (``ru_maxrss``) of the service before the baseline network is loaded. Prints
 a JSON object.
 """
@@ -29,6 +39,7 @@ a JSON object.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import resource
 import sys
@@ -41,8 +52,17 @@ import numpy as np
 import torch
 
 from nlp.classifier import PREFIX, predict_ids, tokenize
-from nlp.dataset import Example, label_vectors, load_corpus, prepare_text, split_examples
+from nlp.dataset import (
+    DEFAULT_CORPUS_DIR,
+    Example,
+    label_vectors,
+    load_corpus,
+    prepare_text,
+    split_examples,
+)
 from nlp.evaluation import evaluate_arrays
+from nlp.lexical import predict as lexical_predict
+from nlp.screen import ScreenRule, choose_rule, screen_mask
 from nlp.service import Annotator, election_relevant, load_annotator
 from pantau.settings import get_settings
 
@@ -120,6 +140,57 @@ def every_kth(items: Sequence[Example], n: int) -> list[Example]:
     return [items[int(i * step)] for i in range(n)]
 
 
+def stream(
+    relevant: Sequence[Example], other: Sequence[Example], n: int, share: float
+) -> list[Example]:
+    """``n`` news texts of which ``share`` are ``lainnya``, interleaved evenly (pure)."""
+    n_other = min(len(other), round(n * share))
+    picked_other = every_kth(other, n_other) if n_other else []
+    picked_relevant = every_kth(relevant, n - n_other)
+    out: list[Example] = []
+    for i in range(n):
+        # Bresenham-style: the i-th text is off-topic when the running share says so.
+        take_other = bool(picked_other) and (i + 1) * n_other // n > i * n_other // n
+        out.append(picked_other.pop(0) if take_other else picked_relevant.pop(0))
+    return out
+
+
+def screen_figures(annotator: Annotator, rule: ScreenRule) -> dict[str, Any]:
+    """Recall and screened share of ``rule`` (n-gram model only) on held-out sets."""
+    if annotator.lexical is None:
+        return {"error": "this classifier has no n-gram model"}
+    lexical = annotator.lexical
+    lainnya = annotator.config.kinds.index("lainnya")
+    parts = split_examples(load_corpus(strict=False).examples)
+    sets = {
+        "dev": parts["dev"],
+        "test": parts["test"],
+        "fresh": load_corpus(DEFAULT_CORPUS_DIR.parent / "fresh", strict=False).examples,
+    }
+    out: dict[str, Any] = {"rule": {"lainnya_min": rule.lainnya_min, "topic_max": rule.topic_max}}
+    for name, examples in sets.items():
+        topic, kind = lexical_predict(lexical, [prepare_text(e.text, e.title) for e in examples])
+        relevant = np.asarray([e.kind != "lainnya" for e in examples])
+        mask = screen_mask(topic, kind, lainnya, rule)
+        out[name] = {
+            "texts": len(examples),
+            "relevant_screened": int((mask & relevant).sum()),
+            "recall_on_relevant": round(1 - (mask & relevant).sum() / max(1, relevant.sum()), 4),
+            "screened_share": round(float(mask.mean()), 4),
+            "lainnya_screened_share": round(float(mask[~relevant].mean()), 4),
+            "news_screened_share": round(
+                float(mask[[e.register == "news" for e in examples]].mean()), 4
+            ),
+        }
+        if name == "dev":
+            choice = choose_rule(topic, kind, relevant, lainnya)
+            out["chosen_on_dev"] = {
+                "lainnya_min": choice.rule.lainnya_min,
+                "topic_max": choice.rule.topic_max,
+            }
+    return out
+
+
 def fp32_network(settings: Any) -> torch.nn.Module:
     """The shipped delta on a fresh base with every layer fp32 (what a pipeline would run)."""
     from pathlib import Path
@@ -140,27 +211,41 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--f1-texts", type=int, default=400, help="test texts for the F1 check")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
     parser.add_argument("--rounds", type=int, default=3, help="timing rounds (ratios per round)")
+    parser.add_argument(
+        "--stream-share",
+        type=float,
+        default=0.5,
+        help="share of lainnya texts in the news_stream sample (an assumption, not data)",
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    settings = get_settings()
+    settings = get_settings().model_copy(update={"classifier_screen": False})
     start = time.perf_counter()
     annotator = load_annotator(settings)
     load_s = time.perf_counter() - start
     rss_after_load = peak_rss_mb()
+    rule = ScreenRule(settings.classifier_screen_lainnya, settings.classifier_screen_topic)
+    screening = copy.copy(annotator)  # same network and lock, screen on
+    screening.screen = rule
 
     corpus = load_corpus(strict=False).examples
     test = sorted(split_examples(corpus)["test"], key=lambda e: e.id)
     news = every_kth([e for e in test if e.register == "news"], args.news)
     posts = every_kth([e for e in test if e.register == "post"], args.posts)
-    samples = {
-        "news": [prepare_text(e.text, e.title) for e in news],
-        "post": [prepare_text(e.text, e.title) for e in posts],
-    }
+    fresh = load_corpus(DEFAULT_CORPUS_DIR.parent / "fresh", strict=False).examples
+    held_news = sorted([e for e in [*test, *fresh] if e.register == "news"], key=lambda e: e.id)
+    news_stream = stream(
+        [e for e in held_news if e.kind != "lainnya"],
+        [e for e in held_news if e.kind == "lainnya"],
+        args.news,
+        args.stream_share,
+    )
+    picked = {"news": news, "post": posts, "news_stream": news_stream}
+    samples = {k: [prepare_text(e.text, e.title) for e in v] for k, v in picked.items()}
     records = {
-        "news": [{"id": e.id, "title": e.title, "text": e.text} for e in news],
-        "post": [{"id": e.id, "text": e.text} for e in posts],
+        k: [{"id": e.id, "title": e.title, "text": e.text} for e in v] for k, v in picked.items()
     }
     results: dict[str, Any] = {
         "torch_threads": torch.get_num_threads(),
@@ -171,6 +256,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "load_seconds": round(load_s, 2),
         "rss_after_load_mb": round(rss_after_load, 0),
         "texts": {k: len(v) for k, v in samples.items()},
+        "stream_lainnya_share": round(
+            sum(e.kind == "lainnya" for e in news_stream) / max(1, len(news_stream)), 3
+        ),
         "mean_tokens": {
             k: round(float(np.mean([len(i) for i in tokenize(annotator.tokenizer, v, 512)])), 1)
             for k, v in samples.items()
@@ -199,6 +287,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "batched_fp32": lambda r: batched(annotator, baseline, samples[r]),
         "service_model_path": lambda r: annotator.probabilities(samples[r]),
         "service_end_to_end": lambda r: annotator.annotate(records[r]),
+        "service_screened": lambda r: screening.probabilities(samples[r]),
     }
     speed: dict[str, dict[str, Any]] = {}
     for register, texts in samples.items():
@@ -210,7 +299,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         row: dict[str, Any] = {
             f"{name}_texts_per_s": round(float(np.median(v)), 2) for name, v in per_round.items()
         }
-        for name in ("batched_fp32", "service_model_path", "service_end_to_end"):
+        row["screened_texts"] = int(screening.scores(texts).screened.sum())
+        for name in (
+            "batched_fp32",
+            "service_model_path",
+            "service_end_to_end",
+            "service_screened",
+        ):
             ratios = [a / b for a, b in zip(per_round[name], per_round["baseline"], strict=True)]
             row[f"speedup_{name}"] = round(float(np.median(ratios)), 2)
             row[f"speedup_{name}_range"] = [round(min(ratios), 2), round(max(ratios), 2)]
@@ -223,7 +318,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ),
         "service_network_only": f1_service_network,
         "service": f1_service,
+        "service_screened": scores(annotator, f1_examples, screening.probabilities(f1_texts)),
     }
+    results["screen"] = screen_figures(annotator, rule)
 
     relevant = [e for e in corpus if e.kind != "lainnya"]
     other = [e for e in corpus if e.kind == "lainnya"]

@@ -159,6 +159,7 @@ def classify(
         console=console,
         disable=not show_bar,
     )
+    screened = 0
     with progress, input.open("rb") as src, tmp.open("w", encoding="utf-8") as dst:
         task = progress.add_task("classify", total=total)
 
@@ -166,13 +167,16 @@ def classify(
             return annotator.annotate(records, progress=lambda n: progress.advance(task, n))
 
         def write(obj: dict[str, Any]) -> None:
+            nonlocal screened
             if "error" in obj and "line" in obj:
                 progress.advance(task, 1)
+            screened += bool(obj.get("screened"))
             dst.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
         written, errors = classify_stream(read_lines(src), annotate, write)
     os.replace(tmp, output)
-    console.print(f"{written} lines written to {output} ({errors} with an error)")
+    note = f", {screened} labelled by the relevance screen" if annotator.screen else ""
+    console.print(f"{written} lines written to {output} ({errors} with an error{note})")
 
 
 @model_app.command("build-base")

@@ -280,7 +280,8 @@ def evaluate_examples(annotator: Any, examples: Sequence[Example]) -> Report:
 
     config = annotator.config
     texts = [prepare_text(e.text, e.title) for e in examples]
-    topic_p, kind_p = annotator.probabilities(texts)
+    scored = annotator.scores(texts)
+    topic_p, kind_p = scored.topic, scored.kind
     pairs = [label_vectors(e) for e in examples]
     true_topics = np.asarray([p[0] for p in pairs], dtype=np.float32).reshape(-1, len(TOPICS))
     true_kinds = np.asarray([p[1] for p in pairs], dtype=np.int64)
@@ -306,6 +307,14 @@ def evaluate_examples(annotator: Any, examples: Sequence[Example]) -> Report:
         )
         report.extra[f"{register} ({len(rows)} texts) topic micro-F1"] = sub.topic_micro_f1
         report.extra[f"{register} ({len(rows)} texts) kind macro-F1"] = sub.kind_macro_f1
+    if getattr(annotator, "screen", None) is not None:
+        relevant = true_kinds != config.kinds.index("lainnya")
+        screened = np.asarray(scored.screened, dtype=bool)
+        report.extra["screened out (n-gram model alone), share of texts"] = float(screened.mean())
+        report.extra["relevant texts screened out"] = float((screened & relevant).sum())
+        report.extra["screen recall on relevant texts"] = 1.0 - float(
+            (screened & relevant).sum()
+        ) / max(1, int(relevant.sum()))
     return report
 
 

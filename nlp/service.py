@@ -6,7 +6,8 @@ calls with the same paths return the same object). ``annotate`` takes
 ``{"id", "title"?, "text"}`` dicts and returns one dict per input, in order:
 
 ``{"id", "topics", "kind", "places", "place_names", "language", "severity",
-"scores": {"topics": {...}, "kind": {...}}}`` or, for input that cannot be
+"scores": {"topics": {...}, "kind": {...}}}`` (plus ``"screened": true`` when the
+optional relevance screen let the n-gram model alone label it) or, for input that cannot be
 classified (missing/non-string text, binary content, nothing left after
 cleaning), ``{"id", "error", "language"}``. It never raises for bad records.
 """
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 
     from nlp.lexical import LexicalModel
     from nlp.places import Gazetteer
+    from nlp.screen import ScreenRule
     from pantau.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,15 @@ _ELECTION_TERMS = re.compile(
 def election_relevant(text: str) -> bool:
     """Cheap keyword pre-filter: False only for texts with no election word at all."""
     return _ELECTION_TERMS.search(text) is not None
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Probabilities for a list of prepared texts, and which rows the screen labelled."""
+
+    topic: np.ndarray  # (texts, topics)
+    kind: np.ndarray  # (texts, kinds)
+    screened: np.ndarray  # (texts,) bool: the n-gram model alone, the transformer skipped
 
 
 @dataclass(frozen=True)
@@ -124,6 +135,7 @@ class Annotator:
         max_batch: int = BATCH_MAX_TEXTS,
         solo_tokens: int | None = SOLO_TOKENS,
         after_batch: Callable[[], Any] | None = None,
+        screen: ScreenRule | None = None,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -135,7 +147,19 @@ class Annotator:
         self.solo_tokens = solo_tokens
         self.lexical = lexical
         self.after_batch = after_batch
+        if screen is not None and (lexical is None or config.lexical_weight <= 0):
+            # Without an n-gram model there is nothing cheap to screen with.
+            log.warning("relevance screen needs the n-gram model; this classifier has none")
+            screen = None
+        self.screen = screen
         self._lock = threading.Lock()
+
+    @property
+    def screened_version(self) -> str | None:
+        """The version stored with texts the relevance screen labelled (None: no screen)."""
+        if self.screen is None:
+            return None
+        return f"{self.model_version}+{self.screen.tag}"
 
     def model_probabilities(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
@@ -178,26 +202,56 @@ class Annotator:
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Topic and kind probabilities for prepared texts: the transformer, blended with
-        the n-gram model when the shipped classifier has one."""
+        the n-gram model when the shipped classifier has one (see ``scores``)."""
+        scored = self.scores(texts, progress)
+        return scored.topic, scored.kind
+
+    def scores(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> Scores:
+        """Probabilities for prepared texts, in order.
+
+        With a relevance screen, texts the n-gram model is sure are off-topic keep
+        its probabilities and skip the transformer; the rest are blended as usual.
+        """
+        import numpy as np
+
         from nlp.lexical import blend
         from nlp.lexical import predict as lexical_predict
 
-        topic_p, kind_p = self.model_probabilities(texts, progress)
-        if self.lexical is not None and self.config.lexical_weight > 0:
-            topic_p, kind_p = temper(
-                topic_p, kind_p, self.config.topic_temperature, self.config.kind_temperature
+        lexical = self.lexical
+        if lexical is None or self.config.lexical_weight <= 0:
+            topic_p, kind_p = self.model_probabilities(texts, progress)
+            return Scores(topic_p, kind_p, np.zeros(len(texts), dtype=bool))
+        lex_topic, lex_kind = lexical_predict(lexical, texts)
+        screened = np.zeros(len(texts), dtype=bool)
+        if self.screen is not None:
+            from nlp.screen import screen_mask
+
+            lainnya = self.config.kinds.index("lainnya")
+            screened = screen_mask(lex_topic, lex_kind, lainnya, self.screen)
+            if progress is not None and screened.any():
+                progress(int(screened.sum()))
+        rows = np.flatnonzero(~screened)
+        topic_p = lex_topic.astype(np.float32, copy=True)
+        kind_p = lex_kind.astype(np.float32, copy=True)
+        if rows.size:
+            model_topic, model_kind = self.model_probabilities(
+                [texts[int(i)] for i in rows], progress
             )
-            lex_topic, lex_kind = lexical_predict(self.lexical, texts)
-            topic_p = blend(topic_p, lex_topic, self.config.lexical_weight)
-            kind_p = blend(kind_p, lex_kind, self.config.lexical_weight)
-        return topic_p, kind_p
+            model_topic, model_kind = temper(
+                model_topic, model_kind, self.config.topic_temperature, self.config.kind_temperature
+            )
+            weight = self.config.lexical_weight
+            topic_p[rows] = blend(model_topic, lex_topic[rows], weight)
+            kind_p[rows] = blend(model_kind, lex_kind[rows], weight)
+        return Scores(topic_p, kind_p, screened)
 
     def annotate(
         self, records: Sequence[Any], progress: Callable[[int], None] | None = None
     ) -> list[dict[str, Any]]:
         prepared = [prepare_record(r) for r in records]
         todo = [i for i, p in enumerate(prepared) if p.error is None]
-        topic_p, kind_p = self.probabilities([prepared[i].text for i in todo], progress)
+        scored = self.scores([prepared[i].text for i in todo], progress)
+        topic_p, kind_p = scored.topic, scored.kind
         out: list[dict[str, Any]] = []
         row_of = {i: row for row, i in enumerate(todo)}
         for i, p in enumerate(prepared):
@@ -209,18 +263,19 @@ class Annotator:
             row = row_of[i]
             decision = decide(topic_p[row], kind_p[row], self.config)
             places = self._places(p)
-            out.append(
-                {
-                    "id": p.id,
-                    "topics": decision.topics,
-                    "kind": decision.kind,
-                    "places": [m.code for m in places],
-                    "place_names": [m.name for m in places],
-                    "language": p.language,
-                    "severity": derive_severity(decision.kind, decision.topics, p.text).value,
-                    "scores": {"topics": decision.topic_scores, "kind": decision.kind_scores},
-                }
-            )
+            line: dict[str, Any] = {
+                "id": p.id,
+                "topics": decision.topics,
+                "kind": decision.kind,
+                "places": [m.code for m in places],
+                "place_names": [m.name for m in places],
+                "language": p.language,
+                "severity": derive_severity(decision.kind, decision.topics, p.text).value,
+                "scores": {"topics": decision.topic_scores, "kind": decision.kind_scores},
+            }
+            if scored.screened[row]:
+                line["screened"] = True
+            out.append(line)
         return out
 
     def _places(self, p: Prepared) -> list[Any]:
@@ -265,7 +320,7 @@ def resolve_base_dir(settings: Settings) -> Path:
     return ensure_trimmed_base_model(settings)
 
 
-_CACHE: dict[tuple[str, str, int, str, str], Annotator] = {}
+_CACHE: dict[tuple[str, str, int, str, str, str], Annotator] = {}
 _CACHE_LOCK = threading.Lock()
 
 
@@ -277,8 +332,14 @@ def load_annotator(settings: Settings, with_places: bool = True) -> Annotator:
     from nlp.heap import heap_trimmer
     from nlp.lexical import load_lexical
     from nlp.places import default_gazetteer
+    from nlp.screen import ScreenRule
 
     delta_dir = Path(settings.classifier_path)
+    screen = (
+        ScreenRule(settings.classifier_screen_lainnya, settings.classifier_screen_topic)
+        if settings.classifier_screen
+        else None
+    )
     if settings.torch_threads > 0:
         torch.set_num_threads(settings.torch_threads)
     base_dir = resolve_base_dir(settings)
@@ -288,6 +349,7 @@ def load_annotator(settings: Settings, with_places: bool = True) -> Annotator:
         int(with_places),
         str(settings.classifier_bf16),
         str(settings.classifier_heap_trim_mb),
+        screen.tag if screen else "",
     )
     with _CACHE_LOCK:
         if key in _CACHE:
@@ -303,6 +365,7 @@ def load_annotator(settings: Settings, with_places: bool = True) -> Annotator:
             model_version_of(delta_dir),
             lexical,
             after_batch=heap_trimmer(settings.classifier_heap_trim_mb),
+            screen=screen,
         )
         _CACHE[key] = annotator
         return annotator

@@ -116,6 +116,7 @@ def _annotate(docs: list[Document], annotator: Annotator, report: ProcessReport)
         return docs
     by_id = {str(r.get("id")): r for r in results if isinstance(r, dict)}
     model_version = getattr(annotator, "model_version", None)
+    screened_version = getattr(annotator, "screened_version", None)
     out: list[Document] = []
     for doc in docs:
         annotation = by_id.get(doc.id)
@@ -123,8 +124,11 @@ def _annotate(docs: list[Document], annotator: Annotator, report: ProcessReport)
             report.annotate_errors.append((doc.id, "annotator returned nothing for it"))
             out.append(doc)
             continue
+        # A text the relevance screen labelled carries its own version, so that
+        # reclassifying with the screen off finds exactly those documents.
+        version = screened_version if annotation.get("screened") else model_version
         try:
-            out.append(apply_annotation(doc, annotation, model_version))
+            out.append(apply_annotation(doc, annotation, version))
             report.classified += 1
         except ValueError as exc:
             report.annotate_errors.append((doc.id, str(exc)))
@@ -242,11 +246,23 @@ class ReclassifyReport:
         }
 
 
-def needs_classifying(doc: Document, model_version: str | None, force: bool = False) -> bool:
-    """Whether ``doc`` lacks labels from this classifier (pure)."""
+def needs_classifying(
+    doc: Document,
+    model_version: str | None,
+    force: bool = False,
+    screened_version: str | None = None,
+) -> bool:
+    """Whether ``doc`` lacks labels from this classifier (pure).
+
+    ``screened_version`` is the version a screening classifier gives the texts its
+    relevance screen labels; with the screen on those count as current too.
+    """
     if force or doc.classification is None:
         return True
-    return doc.classification.model_version != model_version
+    version = doc.classification.model_version
+    if screened_version is not None and version == screened_version:
+        return False
+    return version != model_version
 
 
 def labels_differ(before: Document, after: Document) -> bool:
@@ -276,6 +292,7 @@ def reclassify(
     from index.contract import SearchQuery, SortOrder
 
     version = getattr(annotator, "model_version", None)
+    screened_version = getattr(annotator, "screened_version", None)
     report = ReclassifyReport()
     cursor: str | None = None
     while True:
@@ -287,7 +304,7 @@ def reclassify(
             report.store_unavailable = str(exc)
             break
         report.scanned += len(page.items)
-        stale = [d for d in page.items if needs_classifying(d, version, force)]
+        stale = [d for d in page.items if needs_classifying(d, version, force, screened_version)]
         report.current += len(page.items) - len(stale)
         if stale:
             batch = ProcessReport()

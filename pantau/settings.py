@@ -100,6 +100,24 @@ class Settings(BaseSettings):
         description="After a classifier batch, return freed heap memory to the OS once "
         "glibc holds more than this many MiB free (0 = never; keeps peak memory down).",
     )
+    classifier_screen: bool = Field(
+        default=False,
+        description="Relevance screen: texts the n-gram model is sure are off-topic "
+        "(kind lainnya, no topic) skip the transformer and keep the n-gram labels, "
+        "flagged as screened. Faster on mostly off-topic crawls; costs some recall.",
+    )
+    classifier_screen_lainnya: float = Field(
+        default=0.8,
+        ge=0.5,
+        le=1.0,
+        description="Screen: the n-gram model's lainnya probability a text needs at least.",
+    )
+    classifier_screen_topic: float = Field(
+        default=0.15,
+        gt=0.0,
+        le=0.5,
+        description="Screen: every topic's n-gram probability must stay below this.",
+    )
 
     def resolved_spool_dir(self) -> Path:
         return self.spool_dir or self.data_dir / "spool"

@@ -250,6 +250,52 @@ def test_reclassify_relabels_what_another_model_labelled(tmp_path: Path) -> None
     store.close()
 
 
+class ScreeningAnnotator(RecordingAnnotator):
+    """The contract of an annotator with the relevance screen on: texts about football
+    come back screened (n-gram labels only) and are stored under their own version."""
+
+    screened_version = "uji-1+screen0.8-0.15"
+
+    def annotate(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = super().annotate(records)
+        for record, line in zip(records, out, strict=True):
+            if "sepak bola" in record["text"]:
+                line.update(topics=[], kind="lainnya", screened=True)
+        return out
+
+
+def test_screened_documents_carry_their_own_version_for_reclassify(tmp_path: Path) -> None:
+    from pantau.pipeline import needs_classifying, reclassify
+
+    store = SqliteStore(tmp_path / "s.sqlite3")
+    store.init()
+    football = make_doc(1, body="Hasil pertandingan sepak bola antarkecamatan di Jakarta Pusat.")
+    docs = [football, make_doc(4), labelled(make_doc(5), "lama-1")]
+    store.upsert_documents(docs)
+    store.refresh()
+    first = reclassify(store, ScreeningAnnotator())
+    assert first.reclassified == 3
+    stored = store.get_document(football.id)
+    assert stored is not None and stored.classification is not None
+    assert stored.classification.model_version == "uji-1+screen0.8-0.15"
+    other = store.get_document(docs[1].id)
+    assert other is not None and other.classification is not None
+    assert other.classification.model_version == "uji-1"
+    # With the screen still on, both versions are current: nothing to do.
+    again = reclassify(store, ScreeningAnnotator())
+    assert (again.reclassified, again.current) == (0, 3)
+    # With the screen off, exactly the screened document goes through the full model.
+    plain = RecordingAnnotator()
+    assert needs_classifying(stored, plain.model_version)
+    assert not needs_classifying(stored, "uji-1", screened_version="uji-1+screen0.8-0.15")
+    full = reclassify(store, plain)
+    assert full.reclassified == 1 and [r["text"] for r in plain.seen] == [football.body]
+    relabelled = store.get_document(football.id)
+    assert relabelled is not None and relabelled.classification is not None
+    assert relabelled.classification.model_version == "uji-1"
+    store.close()
+
+
 def test_reclassify_stops_when_the_store_goes_away(tmp_path: Path) -> None:
     from index.errors import StoreUnavailable
     from pantau.pipeline import reclassify
