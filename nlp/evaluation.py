@@ -37,6 +37,9 @@ class Report:
     confusion: list[list[int]]  # rows: true kind, columns: predicted kind (KINDS order)
     texts: int
     extra: dict[str, float] = field(default_factory=dict)
+    # False alarms: `lainnya` texts given a topic or another kind (each would reach an analyst).
+    lainnya_texts: int = 0
+    lainnya_flagged: int = 0
 
 
 def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
@@ -88,6 +91,8 @@ def score_report(
         precision, recall, f1 = prf(tp, fp, fn)
         kinds.append(LabelScore(label, precision, recall, f1, int(confusion[j, :].sum()), tp + fp))
     n = len(true_kinds)
+    lainnya = np.asarray(true_kinds) == KINDS.index("lainnya")
+    flagged = (np.asarray(pred_kinds) != KINDS.index("lainnya")) | (pred_topics.sum(axis=1) > 0)
     return Report(
         topics=topics,
         kinds=kinds,
@@ -99,6 +104,8 @@ def score_report(
         kind_accuracy=float(np.trace(confusion) / n) if n else 0.0,
         confusion=confusion.tolist(),
         texts=n,
+        lainnya_texts=int(lainnya.sum()),
+        lainnya_flagged=int((lainnya & flagged).sum()) if n else 0,
     )
 
 
@@ -269,6 +276,12 @@ def format_report(report: Report, title: str) -> str:
     lines.append("|---" * (len(KINDS) + 1) + "|")
     for label, row in zip(KINDS, report.confusion, strict=True):
         lines.append(f"| {label} | " + " | ".join(str(v) for v in row) + " |")
+    if report.lainnya_texts:
+        share = report.lainnya_flagged / report.lainnya_texts
+        lines.append(
+            f"\nlainnya texts flagged (a topic or another kind): {report.lainnya_flagged} "
+            f"of {report.lainnya_texts} ({share:.1%})"
+        )
     for key, value in report.extra.items():
         lines.append(f"\n{key}: {value:.3f}")
     return "\n".join(lines)

@@ -196,6 +196,13 @@ def test_score_report_micro_macro_and_confusion() -> None:
     table = format_report(report, "toy")
     assert "| dugaan_pelanggaran | 1 | 1 | 0 |" in table
     assert "micro" in table
+    # Text 3 is lainnya and stays lainnya, but got a topic: a false alarm.
+    assert (report.lainnya_texts, report.lainnya_flagged) == (1, 1)
+    assert "flagged (a topic or another kind): 1 of 1" in table
+    quiet = score_report(true_t[3:], np.zeros((1, len(TOPICS))), np.array([2]), np.array([2]))
+    assert (quiet.lainnya_texts, quiet.lainnya_flagged) == (1, 0)
+    other_kind = score_report(true_t[3:], np.zeros((1, len(TOPICS))), np.array([2]), np.array([1]))
+    assert other_kind.lainnya_flagged == 1
 
 
 def test_evaluate_arrays_applies_the_lainnya_rule() -> None:
