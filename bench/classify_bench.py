@@ -33,7 +33,8 @@ Each round times the four paths back to back; speed-ups are per-round ratios
 between minutes. Also reports topic micro-F1 / kind macro-F1 of the fp32 baseline network and
 of the service path on held-out test texts, the recall of the keyword
 pre-filter on relevant corpus texts, the relevance screen's recall and
-screened share on dev, test and the fresh-writer set (and the rule
+screened share on dev, test, the fresh-writer set and the general-crawl
+set (and the rule
 ``nlp.screen.choose_rule`` picks on dev), load time and peak resident memory
 (``ru_maxrss``) of the service before the baseline network is loaded. Prints
 a JSON object.
@@ -149,7 +150,7 @@ GENERAL_DIR = DEFAULT_CORPUS_DIR.parent / "general"
 def stream(
     relevant: Sequence[Example], other: Sequence[Example], n: int, share: float
 ) -> list[Example]:
-    """``n`` news texts of which ``share`` are ``lainnya``, interleaved evenly (pure)."""
+    """``n`` texts of which ``share`` come from ``other``, interleaved evenly (pure)."""
     n_other = min(len(other), round(n * share))
     picked_other = every_kth(other, n_other) if n_other else []
     picked_relevant = every_kth(relevant, n - n_other)

@@ -126,7 +126,9 @@ def _annotate(docs: list[Document], annotator: Annotator, report: ProcessReport)
             continue
         # A text the relevance screen labelled carries its own version, so that
         # reclassifying with the screen off finds exactly those documents.
-        version = screened_version if annotation.get("screened") else model_version
+        version = (
+            (screened_version or model_version) if annotation.get("screened") else model_version
+        )
         try:
             out.append(apply_annotation(doc, annotation, version))
             report.classified += 1
