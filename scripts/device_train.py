@@ -106,6 +106,7 @@ PREFLIGHT = (
     "nlp.cli",
     "nlp.training",
     "nlp.base_pack",
+    "nlp.service",
     "nlp.slang",
     "indoNLP",
     "sklearn.linear_model",
