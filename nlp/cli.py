@@ -1,4 +1,4 @@
-"""Commands of the NLP part: ``pantau classify`` and ``pantau model build-base|train|evaluate``."""
+"""Commands of the NLP part: ``pantau classify`` and ``pantau model ...`` (build, train, score)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from rich.console import Console
 console = Console(stderr=True)
 
 model_app = typer.Typer(
-    help="Build the base encoder, train and evaluate the classifier.", no_args_is_help=True
+    help="Build the base encoder, train and evaluate the classifier; evaluate place and "
+    "language tagging.",
+    no_args_is_help=True,
 )
 
 # Records per model call: big enough for length batching, small enough to stream.
@@ -583,6 +585,116 @@ def evaluate(
             typer.echo(format_report(report, f"{name} split{scope}") + "\n")
     if as_json:
         typer.echo(json.dumps(results, indent=2))
+
+
+HalfOption = Annotated[
+    str,
+    typer.Option(
+        help="choose (rules may be changed after reading its errors), report (only reports) "
+        "or whole"
+    ),
+]
+
+
+def _half(value: str) -> Any:
+    if value not in ("choose", "report", "whole"):
+        console.print(f"[red]error:[/] unknown half {value!r} (choose, report or whole)")
+        raise typer.Exit(2)
+    return value
+
+
+@model_app.command("evaluate-places")
+def evaluate_places(
+    half: HalfOption = "whole",
+    data: Annotated[
+        Path | None, typer.Option(help="Folder of *.jsonl place sets (default nlp/data/places).")
+    ] = None,
+    errors: Annotated[bool, typer.Option(help="List every text whose places differ.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Place tagging against the gold places of nlp/data/places: codes and regencies."""
+    import dataclasses
+
+    from nlp.places import default_gazetteer, tag_places
+    from nlp.tagging_eval import (
+        PLACES_DIR,
+        EvalSetError,
+        format_place_errors,
+        format_place_report,
+        load_place_cases,
+        score_places,
+        select_half,
+    )
+    from nlp.text import clean_text
+
+    try:
+        cases = select_half(load_place_cases(data or PLACES_DIR), _half(half))
+    except EvalSetError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    gazetteer = default_gazetteer()
+    unknown = sorted({c for case in cases for c in case.places if c not in gazetteer.places})
+    if unknown:
+        console.print(f"[red]error:[/] gold codes not in the gazetteer: {', '.join(unknown)}")
+        raise typer.Exit(2)
+    # The service's call: cleaned body, title apart.
+    predicted = {
+        case.id: [
+            m.code
+            for m in tag_places(
+                clean_text(case.text), title=case.title or None, gazetteer=gazetteer
+            )
+        ]
+        for case in cases
+    }
+    report = score_places(cases, predicted)
+    if as_json:
+        typer.echo(json.dumps(dataclasses.asdict(report), indent=2))
+        return
+    names = {code: place.name for code, place in gazetteer.places.items()}
+    typer.echo(format_place_report(report, f"places, {half}"))
+    if errors:
+        typer.echo("\n" + format_place_errors(report, names))
+
+
+@model_app.command("evaluate-language")
+def evaluate_language(
+    half: HalfOption = "whole",
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Folder of *.jsonl language sets (default nlp/data/language)."),
+    ] = None,
+    errors: Annotated[bool, typer.Option(help="List every text given another language.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Language identification against the gold languages of nlp/data/language."""
+    import dataclasses
+
+    from nlp.language import detect_language
+    from nlp.tagging_eval import (
+        LANGUAGE_DIR,
+        EvalSetError,
+        format_language_report,
+        load_language_cases,
+        score_languages,
+        select_half,
+    )
+
+    try:
+        cases = select_half(load_language_cases(data or LANGUAGE_DIR), _half(half))
+    except EvalSetError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    predicted = {case.id: detect_language(case.text).code for case in cases}
+    report = score_languages(cases, predicted)
+    if as_json:
+        typer.echo(json.dumps(dataclasses.asdict(report), indent=2))
+        return
+    typer.echo(format_language_report(report, f"language, {half}"))
+    if errors:
+        typer.echo("")
+        for rid, gold, pred, text in report.errors:
+            typer.echo(f"{rid}: gold {gold}, detected {pred}: {text[:150]!r}")
 
 
 def register(app: typer.Typer) -> None:
