@@ -98,7 +98,18 @@ REGENCY_ALIASES: dict[str, tuple[str, ...]] = {
     "31.74": ("Jaksel",),
     "31.75": ("Jaktim",),
     "31.01": ("Kepulauan Seribu", "Kep Seribu"),
+    "32.17": ("KBB",),
+    "33.72": ("Solo",),
+    "36.74": ("Tangsel",),
+    "52.08": ("KLU",),
+    "62.01": ("Kobar",),
+    "62.02": ("Kotim",),
+    "64.02": ("Kukar",),
+    "64.07": ("Kubar",),
+    "64.08": ("Kutim",),
 }
+# Short forms that are also everyday words ("penyanyi solo") count only capitalised.
+_LOWER_CASE_WORDS = {("solo",)}
 _REGENCY_PREFIXES = ("Kabupaten Administrasi ", "Kota Administrasi ", "Kabupaten ", "Kota ")
 
 # Words before a name that say which kind of unit it is.
@@ -107,13 +118,21 @@ _CONTEXT_BEFORE: dict[str, set[str]] = {
     "prov": {"provinsi"},
     "pemprov": {"provinsi"},
     "gubernur": {"provinsi"},
+    "pilgub": {"provinsi"},
+    "cagub": {"provinsi"},
     "kota": {"kota"},
     "pemkot": {"kota"},
     "walikota": {"kota"},
+    "walkot": {"kota"},
+    "pilwalkot": {"kota"},
+    "pilkot": {"kota"},
+    "cawalkot": {"kota"},
     "kabupaten": {"kabupaten"},
     "kab": {"kabupaten"},
     "pemkab": {"kabupaten"},
     "bupati": {"kabupaten"},
+    "pilbup": {"kabupaten"},
+    "cabup": {"kabupaten"},
     "kecamatan": {"kecamatan"},
     "kec": {"kecamatan"},
     "camat": {"kecamatan"},
@@ -128,6 +147,9 @@ _CONTEXT_BEFORE: dict[str, set[str]] = {
     "kades": {"kelurahan", "desa"},
     "pps": {"kelurahan", "desa"},
     "pkd": {"kelurahan", "desa"},
+    # Aceh's gampong and West Sumatra's nagari are the village level there.
+    "gampong": {"kelurahan", "desa"},
+    "nagari": {"kelurahan", "desa"},
 }
 _KIND_FROM_CONTEXT = {
     "provinsi": {"provinsi"},
@@ -214,6 +236,30 @@ _NOT_PLACE_BEFORE = {
     "taman",
     "pasar",
     "kampus",
+    "gedung",
+    "kantor",
+    # Dishes and wares named after their home town: "gudeg Jogja", "soto Lamongan".
+    "gudeg",
+    "soto",
+    "coto",
+    "bakso",
+    "sate",
+    "nasi",
+    "mie",
+    "mi",
+    "pempek",
+    "empek",
+    "dodol",
+    "bolu",
+    "bika",
+    "wingko",
+    "lumpia",
+    "getuk",
+    "gethuk",
+    "martabak",
+    "batik",
+    "jeruk",
+    "kopi",
 }
 _NOT_PLACE_AFTER = {
     "raya",
@@ -336,6 +382,11 @@ class Gazetteer:
                 self.index[key].add(code)
                 self.alias_keys.add(key)
         self.max_len = max((len(k) for k in self.index), default=1)
+        # Names are spelt joined or apart ("Kramat Jati"/Kramatjati, "Palangkaraya"/
+        # Palangka Raya): the joined form of every name finds it both ways.
+        self.joined: dict[str, set[str]] = defaultdict(set)
+        for key, codes in self.index.items():
+            self.joined["".join(key)] |= codes
 
     @staticmethod
     def _keys_for(place: Place) -> list[tuple[str, ...]]:
@@ -430,6 +481,53 @@ def _dateline_end(text: str) -> int:
     return 0
 
 
+_SENTENCE_BREAK = re.compile(r"[.!?;:\n]")
+# Abbreviations whose full stop does not end a sentence ("Kec. Tallo", "Jl. Sudirman").
+_ABBREVIATIONS = {"kec", "kel", "kab", "prov", "ds", "jl", "jln", "gg", "st", "univ"}
+
+
+def _between(
+    text: str, left: tuple[str, str, int, int], right: tuple[str, str, int, int], word: str
+) -> str:
+    gap = text[left[3] : right[2]]
+    return gap.replace(".", "", 1) if word in _ABBREVIATIONS else gap
+
+
+@lru_cache(maxsize=1)
+def _function_words() -> frozenset[str]:
+    """indoNLP's Indonesian stopwords (759): single words that also name some village."""
+    from indoNLP.preprocessing.stopwords_data import STOPWORDS
+
+    return frozenset(w.lower() for w in STOPWORDS)
+
+
+def _joined_match(
+    gaz: Gazetteer, toks: list[tuple[str, str, int, int]], i: int
+) -> tuple[int, set[str]] | None:
+    """A name spelt joined where the gazetteer has it apart, or the other way round."""
+    for length in (3, 2):
+        if i + length <= len(toks):
+            codes = gaz.index.get(("".join(t[0] for t in toks[i : i + length]),))
+            if codes:
+                return length, codes
+    # One word read as a name the gazetteer spells apart: only for the larger units
+    # ("Palangkaraya"); village names joined are too often surnames or peoples
+    # ("Hutabarat", "Minangkabau").
+    if (toks[i][0],) in gaz.index:
+        return None  # spelt as the gazetteer spells it: the exact match stands
+    codes = {c for c in gaz.joined.get(toks[i][0], ()) if gaz.places[c].level < LEVEL_VILLAGE}
+    return (1, codes) if codes else None
+
+
+_HASHTAG = re.compile(r"#(\w+)")
+_CAMEL_HUMP = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def split_hashtags(text: str) -> str:
+    """``#PilkadaKotaBekasi`` -> ``#Pilkada Kota Bekasi``: posts often name the place only there."""
+    return _HASHTAG.sub(lambda m: "#" + _CAMEL_HUMP.sub(" ", m.group(1)), text)
+
+
 def _find_mentions(gaz: Gazetteer, text: str, in_title: bool) -> list[_Mention]:
     toks = _tokens(text)
     skip_until = _dateline_end(text) if not in_title else 0
@@ -446,6 +544,8 @@ def _find_mentions(gaz: Gazetteer, text: str, in_title: bool) -> list[_Mention]:
             if codes:
                 found = (length, codes)
                 break
+        if found is None or found[0] == 1:
+            found = _joined_match(gaz, toks, i) or found
         if found is None:
             i += 1
             continue
@@ -453,10 +553,25 @@ def _find_mentions(gaz: Gazetteer, text: str, in_title: bool) -> list[_Mention]:
         key = tuple(t[0] for t in toks[i : i + length])
         prev = toks[i - 1][0] if i > 0 else ""
         prev2 = toks[i - 2][0] if i > 1 else ""
+        if prev and _SENTENCE_BREAK.search(_between(text, toks[i - 1], toks[i], prev)):
+            # "... ketua PPS. Kota itu sepi": the word before ends another sentence.
+            prev = prev2 = ""
+        elif prev2 and _SENTENCE_BREAK.search(_between(text, toks[i - 2], toks[i - 1], prev2)):
+            prev2 = ""
         nxt = toks[i + length][0] if i + length < len(toks) else ""
         i_next = i + length
+        # "Terminal Kampung Rambutan", "Jalan Raya Bogor": the building word may
+        # sit two words back when the name has two words.
+        named_building = (
+            prev2 in _NOT_PLACE_BEFORE
+            and toks[i - 1][1][:1].isupper()
+            and prev not in _CONTEXT_BEFORE
+            and key[0] not in _CONTEXT_BEFORE
+            and not text[toks[i - 2][3] : toks[i][2]].replace(toks[i - 1][1], "").strip()
+        )
         if (
             prev in _NOT_PLACE_BEFORE
+            or named_building
             or nxt in _NOT_PLACE_AFTER
             or (prev == "kereta" and prev2 == "stasiun")
         ):
@@ -479,11 +594,31 @@ def _find_mentions(gaz: Gazetteer, text: str, in_title: bool) -> list[_Mention]:
         if context:
             allowed = set().union(*(_KIND_FROM_CONTEXT[k] for k in context))
             narrowed = {c for c in cands if gaz.places[c].kind in allowed}
+            if not narrowed and (not capitalised or (len(key) == 1 and key[0] in _COMMON_WORDS)):
+                # "kabupaten/kota", "walkot saling": the context word names no unit
+                # of that name, so the word is an ordinary one.
+                cands = set()
             cands = narrowed or cands
         if not capitalised and not context:
             # Posts are lower-case: allow provinces and short forms, not small units.
-            cands = {c for c in cands if alias or gaz.places[c].level == LEVEL_PROVINCE}
+            cands = {
+                c
+                for c in cands
+                if (alias and key not in _LOWER_CASE_WORDS) or gaz.places[c].level == LEVEL_PROVINCE
+            }
         if len(key) == 1 and key[0] in _COMMON_WORDS and not context:
+            cands = set()
+        if (
+            len(key) == 1
+            and not context
+            and (
+                key[0] in _CONTEXT_BEFORE
+                or key[0] in _NOT_PLACE_BEFORE
+                or key[0] in _function_words()
+            )
+        ):
+            # "Gampong Peunayong", "Lapangan ...", "Yang ...": a unit or building
+            # word or a function word opening a sentence, not a village of that name.
             cands = set()
         if cands:
             mentions.append(
@@ -537,6 +672,10 @@ def _choose(gaz: Gazetteer, mentions: list[_Mention]) -> list[tuple[str, _Mentio
     resolved: list[tuple[str, _Mention]] = []
     for idx, m in enumerate(mentions):
         others = [c for j, o in enumerate(mentions) if j != idx for c in o.candidates]
+        # Kecamatan Kalukku holds a Kelurahan Kalukku: without a village context word
+        # the name is the larger unit (its own mention would otherwise "support" the
+        # village).
+        candidates = {c for c in m.candidates if not any(a in m.candidates for a in ancestors(c))}
 
         def support(code: str, others: list[str] = others) -> int:
             return sum(1 for c in set(others) if _related(code, c))
@@ -552,7 +691,7 @@ def _choose(gaz: Gazetteer, mentions: list[_Mention]) -> list[tuple[str, _Mentio
             )
 
         scored = sorted(
-            m.candidates,
+            candidates,
             key=lambda c: (
                 support(c),
                 eponymous(c),
@@ -575,13 +714,32 @@ def _choose(gaz: Gazetteer, mentions: list[_Mention]) -> list[tuple[str, _Mentio
             ):
                 continue  # same-named units and nothing to tell them apart
         if place.level == LEVEL_DISTRICT:
-            unique = len(m.candidates) == 1
+            unique = len(candidates) == 1
             if not (m.context_kinds or sup > 0 or (unique and m.preposition)):
                 continue
         if place.level == LEVEL_VILLAGE and not (m.context_kinds or sup > 0):
             continue
         resolved.append((best, m))
-    return resolved
+    return _supported(resolved)
+
+
+def _supported(resolved: list[tuple[str, _Mention]]) -> list[tuple[str, _Mention]]:
+    """Drop small units whose only support was a reading the other mention did not take.
+
+    ("Citarum" is a kelurahan of Kota Bandung, but the text's "Bandung" was
+    resolved to Kabupaten Bandung: the river, not the kelurahan.)
+    """
+    chosen = [code for code, _ in resolved]
+    out = []
+    for k, (code, m) in enumerate(resolved):
+        level = code.count(".") + 1
+        if level >= LEVEL_DISTRICT and not m.context_kinds:
+            backed = any(_related(code, other) for j, other in enumerate(chosen) if j != k)
+            unique_after_di = level == LEVEL_DISTRICT and len(m.candidates) == 1 and m.preposition
+            if not backed and not unique_after_di:
+                continue
+        out.append((code, m))
+    return out
 
 
 def tag_places(
@@ -594,9 +752,9 @@ def tag_places(
     strongest one (passing mentions) are dropped.
     """
     gaz = gazetteer if gazetteer is not None else default_gazetteer()
-    mentions = _find_mentions(gaz, text or "", in_title=False)
+    mentions = _find_mentions(gaz, split_hashtags(text or ""), in_title=False)
     if title:
-        mentions += _find_mentions(gaz, title, in_title=True)
+        mentions += _find_mentions(gaz, split_hashtags(title), in_title=True)
     if not mentions:
         return []
     resolved = _choose(gaz, mentions)
