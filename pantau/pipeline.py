@@ -99,8 +99,12 @@ def apply_annotation(
             update["severity"] = Severity(annotation["severity"])
         except ValueError as exc:
             raise ValueError(f"severity outside the annotation guide: {exc}") from exc
-    if not doc.language and annotation.get("language"):
-        update["language"] = str(annotation["language"])
+    # The annotator reads title and body with the current language rule; it
+    # replaces what a crawler stored (older crawls used py3langid alone), except
+    # when it cannot tell, where the crawler's guess or the page's lang stays.
+    language = annotation.get("language")
+    if language and language != "und":
+        update["language"] = str(language)
     return doc.model_copy(update=update)
 
 

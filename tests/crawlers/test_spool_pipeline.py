@@ -192,6 +192,14 @@ def test_annotation_carries_place_names_and_severity() -> None:
     assert doc.classification is not None and doc.classification.model_version == "m-1"
 
 
+def test_the_annotators_language_replaces_a_crawlers_unless_undetermined() -> None:
+    stored = make_doc(1).model_copy(update={"language": "ms"})
+    annotation = {"id": "x", "topics": [], "kind": "lainnya", "language": "id"}
+    assert apply_annotation(stored, annotation, None).language == "id"
+    unsure = {**annotation, "language": "und"}
+    assert apply_annotation(stored, unsure, None).language == "ms"
+
+
 def test_spool_survives_a_pid_that_is_still_alive(settings: Settings) -> None:
     spool = Spool(settings.resolved_spool_dir())
     spool_docs(spool, [make_doc(1)])
