@@ -615,17 +615,17 @@ def evaluate_places(
     """Place tagging against the gold places of nlp/data/places: codes and regencies."""
     import dataclasses
 
-    from nlp.places import default_gazetteer, tag_places
+    from nlp.places import default_gazetteer
     from nlp.tagging_eval import (
         PLACES_DIR,
         EvalSetError,
         format_place_errors,
         format_place_report,
         load_place_cases,
+        predict_places,
         score_places,
         select_half,
     )
-    from nlp.text import clean_text
 
     try:
         cases = select_half(load_place_cases(data or PLACES_DIR), _half(half))
@@ -637,17 +637,7 @@ def evaluate_places(
     if unknown:
         console.print(f"[red]error:[/] gold codes not in the gazetteer: {', '.join(unknown)}")
         raise typer.Exit(2)
-    # The service's call: cleaned body, title apart.
-    predicted = {
-        case.id: [
-            m.code
-            for m in tag_places(
-                clean_text(case.text), title=case.title or None, gazetteer=gazetteer
-            )
-        ]
-        for case in cases
-    }
-    report = score_places(cases, predicted)
+    report = score_places(cases, predict_places(cases, gazetteer))
     if as_json:
         typer.echo(json.dumps(dataclasses.asdict(report), indent=2))
         return
@@ -670,12 +660,12 @@ def evaluate_language(
     """Language identification against the gold languages of nlp/data/language."""
     import dataclasses
 
-    from nlp.language import detect_language
     from nlp.tagging_eval import (
         LANGUAGE_DIR,
         EvalSetError,
         format_language_report,
         load_language_cases,
+        predict_languages,
         score_languages,
         select_half,
     )
@@ -685,8 +675,7 @@ def evaluate_language(
     except EvalSetError as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
-    predicted = {case.id: detect_language(case.text).code for case in cases}
-    report = score_languages(cases, predicted)
+    report = score_languages(cases, predict_languages(cases))
     if as_json:
         typer.echo(json.dumps(dataclasses.asdict(report), indent=2))
         return

@@ -164,6 +164,22 @@ def select_half(cases: Sequence[Case], half: HalfChoice) -> list[Case]:
 # --- places -----------------------------------------------------------------
 
 
+def predict_places(cases: Sequence[PlaceCase], gazetteer: Any = None) -> dict[str, list[str]]:
+    """Codes ``tag_places`` gives each case, called as the service calls it."""
+    from nlp.places import tag_places
+    from nlp.text import clean_text
+
+    return {
+        case.id: [
+            m.code
+            for m in tag_places(
+                clean_text(case.text), title=case.title or None, gazetteer=gazetteer
+            )
+        ]
+        for case in cases
+    }
+
+
 def regency_of(code: str) -> str:
     """The kabupaten/kota a code lies in (a province stays itself)."""
     parts = code.split(".")
@@ -304,6 +320,12 @@ class LanguageReport:
     confusion: dict[str, dict[str, int]]  # gold group -> predicted code -> count
     by_variety: dict[str, tuple[int, int]]  # variety -> (correct, texts)
     errors: list[tuple[str, str, str, str]] = field(default_factory=list)  # id, gold, pred, text
+
+
+def predict_languages(cases: Sequence[LanguageCase]) -> dict[str, str]:
+    from nlp.language import detect_language
+
+    return {case.id: detect_language(case.text).code for case in cases}
 
 
 def score_languages(cases: Sequence[LanguageCase], predicted: Mapping[str, str]) -> LanguageReport:

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.language import detect_language
-from nlp.places import default_gazetteer, tag_places
+from nlp.places import default_gazetteer
 from nlp.tagging_eval import (
     load_language_cases,
     load_place_cases,
+    predict_languages,
+    predict_places,
     score_languages,
     score_places,
     select_half,
 )
-from nlp.text import clean_text
 
 
 def test_place_set_is_valid_and_both_halves_are_used() -> None:
@@ -41,14 +41,7 @@ def test_language_set_is_valid() -> None:
 def test_place_tagging_holds_its_measured_level() -> None:
     gazetteer = default_gazetteer()
     cases = load_place_cases()
-    predicted = {
-        c.id: [
-            m.code
-            for m in tag_places(clean_text(c.text), title=c.title or None, gazetteer=gazetteer)
-        ]
-        for c in cases
-    }
-    report = score_places(cases, predicted)
+    report = score_places(cases, predict_places(cases, gazetteer))
     assert report.f1 >= 0.86, report.f1  # measured 0.892
     assert report.regency_f1 >= 0.88, report.regency_f1  # measured 0.912
 
@@ -56,6 +49,6 @@ def test_place_tagging_holds_its_measured_level() -> None:
 @pytest.mark.parametrize("half", ["choose", "report"])
 def test_language_identification_holds_its_measured_level(half: str) -> None:
     cases = select_half(load_language_cases(), half)  # type: ignore[arg-type]
-    report = score_languages(cases, {c.id: detect_language(c.text).code for c in cases})
+    report = score_languages(cases, predict_languages(cases))
     assert report.accuracy >= 0.91, report.accuracy  # measured 0.979 / 0.934
     assert report.indonesian_recall >= 0.97, report.indonesian_recall  # 0.989 / 1.000
