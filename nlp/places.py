@@ -67,9 +67,9 @@ def _key(name: str) -> tuple[str, ...]:
 
 # Everyday short forms; the official names cover the rest.
 PROVINCE_ALIASES: dict[str, tuple[str, ...]] = {
-    "31": ("DKI Jakarta", "DKI", "Jakarta", "Daerah Khusus Jakarta"),
     "32": ("Jabar",),
     "33": ("Jateng",),
+    "31": ("DKI Jakarta", "DKI", "Jakarta", "Daerah Khusus Jakarta", "Jkt"),
     "34": ("DIY", "Yogyakarta", "Jogja", "Yogya", "Jogjakarta"),
     "35": ("Jatim",),
     "12": ("Sumut",),
@@ -98,6 +98,15 @@ REGENCY_ALIASES: dict[str, tuple[str, ...]] = {
     "31.74": ("Jaksel",),
     "31.75": ("Jaktim",),
     "31.01": ("Kepulauan Seribu", "Kep Seribu"),
+    "14.02": ("Inhu",),
+    "14.04": ("Inhil",),
+    "18.01": ("Lamsel",),
+    "32.06": ("Tasik",),
+    "32.73": ("Bdg",),
+    "32.78": ("Tasik",),
+    "35.78": ("Sby",),
+    "81.01": ("Malteng",),
+    "82.02": ("Halteng",),
     "32.17": ("KBB",),
     "33.72": ("Solo",),
     "36.74": ("Tangsel",),
@@ -238,6 +247,26 @@ _NOT_PLACE_BEFORE = {
     "kampus",
     "gedung",
     "kantor",
+    # Football clubs carry their town's name: "Persib Bandung", "PSM Makassar".
+    "persib",
+    "persija",
+    "persebaya",
+    "persik",
+    "persela",
+    "persipura",
+    "persiraja",
+    "persis",
+    "persita",
+    "persiba",
+    "persikabo",
+    "psm",
+    "pss",
+    "psis",
+    "psim",
+    "psps",
+    "arema",
+    "semen",
+    "fc",
     # Dishes and wares named after their home town: "gudeg Jogja", "soto Lamongan".
     "gudeg",
     "soto",
@@ -293,7 +322,16 @@ _NOT_PLACE_AFTER = {
     "satu",
     "insider",
     "live",
+    # "Solo traveling", "karier solo": the word, not Surakarta.
+    "traveling",
+    "travelling",
+    "trip",
+    "karier",
+    "album",
 }
+# A name after these is where someone comes from or goes, not where the event is;
+# such mentions weigh half ("perantau asal Medan").
+_PASSING_BEFORE = {"asal", "kelahiran", "pindahan", "perantau", "merantau", "mudik", "rantau"}
 # Capitalised words that open sentences and also name a unit somewhere.
 _COMMON_WORDS = {
     "barat",
@@ -459,6 +497,7 @@ class _Mention:
     alias: bool
     start_char: int = 0
     end_char: int = 0
+    passing: bool = False  # after "asal", "mudik"...: someone's origin or trip
 
 
 def _tokens(text: str) -> list[tuple[str, str, int, int]]:
@@ -632,6 +671,7 @@ def _find_mentions(gaz: Gazetteer, text: str, in_title: bool) -> list[_Mention]:
                     alias,
                     toks[i][2],
                     toks[i_next - 1][3],
+                    prev in _PASSING_BEFORE or prev2 in _PASSING_BEFORE,
                 )
             )
         i = i_next
@@ -762,6 +802,8 @@ def tag_places(
     count: dict[str, int] = defaultdict(int)
     for code, m in resolved:
         w = 1.0 + (1.0 if m.context_kinds else 0.0) + (1.0 if m.in_title else 0.0)
+        if m.passing:
+            w /= 2
         weight[code] += w
         count[code] += 1
     codes = set(weight)

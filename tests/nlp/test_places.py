@@ -189,3 +189,21 @@ def test_a_village_backed_only_by_an_unchosen_reading_is_dropped(gaz: Gazetteer)
 
 def test_dishes_named_after_towns(gaz: Gazetteer) -> None:
     assert codes("Gudeg Jogja kiriman ibu mertua udh sampe rumah, masih anget", gaz) == []
+
+
+def test_football_clubs_are_not_their_towns(gaz: Gazetteer) -> None:
+    text = "Laga Persib Bandung melawan PSM Makassar digelar di Kota Parepare, Sabtu malam."
+    assert codes(text, gaz) == ["73.72"]
+
+
+def test_origins_weigh_half(gaz: Gazetteer) -> None:
+    text = "Perantau asal Medan itu melapor ke Panwascam Beji soal amplop di Kota Depok."
+    assert "12.71" not in codes(text, gaz)
+    assert codes("Warga asal Medan ramai-ramai nonton konser.", gaz) == ["12.71"]
+
+
+def test_more_short_forms(gaz: Gazetteer) -> None:
+    assert codes("banjir lagi di sby, tolong pemkot gercep", gaz) == ["35.78"]
+    assert codes("Solo traveling ke Labuan Bajo, Manggarai Barat, akhirnya kesampean", gaz) == [
+        "53.15.05.1025"
+    ]
