@@ -63,7 +63,9 @@ MARKERS: dict[str, frozenset[str]] = {
     ),
     "ms": _words(
         """nak je kat korang diorang takde kerana sahaja mesyuarat polis teksi universiti
-        mengundi pengundi prn pru spr adun parlimen ringgit camne jom inda atu teruk"""
+        mengundi pengundi prn pru spr adun parlimen ringgit camne jom inda atu teruk
+        khabar hujung oren brek jem bas sesiapa kenderaan telefon tandas lepak mamak bisai
+        banar tengahari pastu camtu kitorang takpe pdrm jpj umno pkr dbkl kot"""
     ),
     "jv": _words(
         """ora wis wes uwis ono onok neng ning iku kuwi kui iki sing karo arep piye

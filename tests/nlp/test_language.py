@@ -140,3 +140,7 @@ def test_refine_language_rule(code: str, counts: dict[str, int], expected: str |
     assert (got.code if got else None) == expected
     if got:
         assert 0.0 <= got.confidence <= 1.0
+
+
+def test_colloquial_malay_with_malaysian_words() -> None:
+    assert detect_language("Jom lepak mamak malam ni, aku belanja teh tarik.").code == "ms"
