@@ -67,9 +67,9 @@ def _key(name: str) -> tuple[str, ...]:
 
 # Everyday short forms; the official names cover the rest.
 PROVINCE_ALIASES: dict[str, tuple[str, ...]] = {
+    "31": ("DKI Jakarta", "DKI", "Jakarta", "Daerah Khusus Jakarta", "Jkt"),
     "32": ("Jabar",),
     "33": ("Jateng",),
-    "31": ("DKI Jakarta", "DKI", "Jakarta", "Daerah Khusus Jakarta", "Jkt"),
     "34": ("DIY", "Yogyakarta", "Jogja", "Yogya", "Jogjakarta"),
     "35": ("Jatim",),
     "12": ("Sumut",),
@@ -102,13 +102,11 @@ REGENCY_ALIASES: dict[str, tuple[str, ...]] = {
     "14.04": ("Inhil",),
     "18.01": ("Lamsel",),
     "32.06": ("Tasik",),
+    "32.17": ("KBB",),
     "32.73": ("Bdg",),
     "32.78": ("Tasik",),
-    "35.78": ("Sby",),
-    "81.01": ("Malteng",),
-    "82.02": ("Halteng",),
-    "32.17": ("KBB",),
     "33.72": ("Solo",),
+    "35.78": ("Sby",),
     "36.74": ("Tangsel",),
     "52.08": ("KLU",),
     "62.01": ("Kobar",),
@@ -116,6 +114,8 @@ REGENCY_ALIASES: dict[str, tuple[str, ...]] = {
     "64.02": ("Kukar",),
     "64.07": ("Kubar",),
     "64.08": ("Kutim",),
+    "81.01": ("Malteng",),
+    "82.02": ("Halteng",),
 }
 # Short forms that are also everyday words ("penyanyi solo") count only capitalised.
 _LOWER_CASE_WORDS = {("solo",)}
@@ -246,7 +246,6 @@ _NOT_PLACE_BEFORE = {
     "pasar",
     "kampus",
     "gedung",
-    "kantor",
     # Football clubs carry their town's name: "Persib Bandung", "PSM Makassar".
     "persib",
     "persija",
@@ -329,6 +328,7 @@ _NOT_PLACE_AFTER = {
     "karier",
     "album",
 }
+_INSTITUTIONS = {"bawaslu", "kpu", "kpud", "dprd", "dinas", "polres", "polresta", "kejaksaan"}
 # A name after these is where someone comes from or goes, not where the event is;
 # such mentions weigh half ("perantau asal Medan").
 _PASSING_BEFORE = {"asal", "kelahiran", "pindahan", "perantau", "merantau", "mudik", "rantau"}
@@ -601,9 +601,13 @@ def _find_mentions(gaz: Gazetteer, text: str, in_title: bool) -> list[_Mention]:
         i_next = i + length
         # "Terminal Kampung Rambutan", "Jalan Raya Bogor": the building word may
         # sit two words back when the name has two words.
+        # An institution in between names the place's own office ("Gedung DPRD
+        # Makassar", "Gedung Bawaslu Makassar").
         named_building = (
             prev2 in _NOT_PLACE_BEFORE
             and toks[i - 1][1][:1].isupper()
+            and not toks[i - 1][1].isupper()
+            and prev not in _INSTITUTIONS
             and prev not in _CONTEXT_BEFORE
             and key[0] not in _CONTEXT_BEFORE
             and not text[toks[i - 2][3] : toks[i][2]].replace(toks[i - 1][1], "").strip()

@@ -207,3 +207,8 @@ def test_more_short_forms(gaz: Gazetteer) -> None:
     assert codes("Solo traveling ke Labuan Bajo, Manggarai Barat, akhirnya kesampean", gaz) == [
         "53.15.05.1025"
     ]
+
+
+def test_an_institution_between_building_and_name_keeps_the_place(gaz: Gazetteer) -> None:
+    assert codes("Massa berkumpul di depan Gedung DPRD Makassar, Senin.", gaz) == ["73.71"]
+    assert codes("Massa berkumpul di depan Gedung Bawaslu Makassar, Senin.", gaz) == ["73.71"]
