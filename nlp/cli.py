@@ -596,11 +596,18 @@ HalfOption = Annotated[
 ]
 
 
-def _half(value: str) -> Any:
-    if value not in ("choose", "report", "whole"):
-        console.print(f"[red]error:[/] unknown half {value!r} (choose, report or whole)")
+def _eval_cases(load: Callable[[Path], list[Any]], directory: Path, half: str) -> list[Any]:
+    """One half of an evaluation set, or exit 2 saying what is wrong with the set or the half."""
+    from nlp.tagging_eval import EvalSetError, select_half
+
+    if half not in ("choose", "report", "whole"):
+        console.print(f"[red]error:[/] unknown half {half!r} (choose, report or whole)")
         raise typer.Exit(2)
-    return value
+    try:
+        return select_half(load(directory), half)  # type: ignore[arg-type]
+    except EvalSetError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
 
 
 @model_app.command("evaluate-places")
@@ -618,20 +625,14 @@ def evaluate_places(
     from nlp.places import default_gazetteer
     from nlp.tagging_eval import (
         PLACES_DIR,
-        EvalSetError,
         format_place_errors,
         format_place_report,
         load_place_cases,
         predict_places,
         score_places,
-        select_half,
     )
 
-    try:
-        cases = select_half(load_place_cases(data or PLACES_DIR), _half(half))
-    except EvalSetError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from exc
+    cases = _eval_cases(load_place_cases, data or PLACES_DIR, half)
     gazetteer = default_gazetteer()
     unknown = sorted({c for case in cases for c in case.places if c not in gazetteer.places})
     if unknown:
@@ -662,28 +663,21 @@ def evaluate_language(
 
     from nlp.tagging_eval import (
         LANGUAGE_DIR,
-        EvalSetError,
+        format_language_errors,
         format_language_report,
         load_language_cases,
         predict_languages,
         score_languages,
-        select_half,
     )
 
-    try:
-        cases = select_half(load_language_cases(data or LANGUAGE_DIR), _half(half))
-    except EvalSetError as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from exc
+    cases = _eval_cases(load_language_cases, data or LANGUAGE_DIR, half)
     report = score_languages(cases, predict_languages(cases))
     if as_json:
         typer.echo(json.dumps(dataclasses.asdict(report), indent=2))
         return
     typer.echo(format_language_report(report, f"language, {half}"))
     if errors:
-        typer.echo("")
-        for rid, gold, pred, text in report.errors:
-            typer.echo(f"{rid}: gold {gold}, detected {pred}: {text[:150]!r}")
+        typer.echo("\n" + format_language_errors(report))
 
 
 def register(app: typer.Typer) -> None:

@@ -385,3 +385,11 @@ def format_language_report(report: LanguageReport, title: str) -> str:
     for name, (ok, n) in report.by_variety.items():
         lines.append(f"    {name:<24} {ok} / {n}")
     return "\n".join(lines)
+
+
+def format_language_errors(report: LanguageReport) -> str:
+    """One line per text given another language than its gold one."""
+    return "\n".join(
+        f"{rid}: gold {gold}, detected {pred}: {text[:150]!r}"
+        for rid, gold, pred, text in report.errors
+    )

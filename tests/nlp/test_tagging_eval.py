@@ -11,6 +11,7 @@ from nlp.tagging_eval import (
     EvalSetError,
     LanguageCase,
     PlaceCase,
+    format_language_errors,
     format_language_report,
     format_place_errors,
     format_place_report,
@@ -91,6 +92,7 @@ def test_score_languages() -> None:
     assert report.by_variety["id/v"] == (1, 2)
     assert [e[0] for e in report.errors] == ["2", "3"]
     assert "accuracy 0.600" in format_language_report(report, "t")
+    assert format_language_errors(report).splitlines()[0] == "2: gold id, detected jv: '2'"
 
 
 def test_loaders_report_every_bad_line(tmp_path: Path) -> None:
