@@ -295,6 +295,28 @@ def train(
     lexical: Annotated[
         bool, typer.Option("--lexical/--no-lexical", help="Blend in the n-gram model.")
     ] = True,
+    recipe: Annotated[
+        str | None,
+        typer.Option(
+            help="shipped (the stages of nlp.recipe.SHIPPED_RECIPE) or single (one run on the "
+            "whole corpus). Default: shipped, or single when --epochs, --split-layer, "
+            "--lr-layers, --lr-heads, --init-from, --layers or --distil-from is given."
+        ),
+    ] = None,
+    stages_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where the shipped recipe keeps its earlier stages' models "
+            "(default: <model dir>/train-stages)."
+        ),
+    ] = None,
+    reuse_stages: Annotated[
+        bool,
+        typer.Option(
+            "--reuse-stages/--retrain-stages",
+            help="Reuse a kept earlier stage trained on the same texts with the same settings.",
+        ),
+    ] = True,
 ) -> None:
     """Fine-tune the classifier on the corpus (reproduces the shipped model by default)."""
     import torch
@@ -319,6 +341,26 @@ def train(
         f"train {summary['train']['texts']}, dev {summary['dev']['texts']}, "
         f"test {summary['test']['texts']}"
     )
+    tuned = {
+        "--epochs": epochs,
+        "--split-layer": split_layer,
+        "--lr-layers": lr_layers,
+        "--lr-heads": lr_heads,
+        "--init-from": init_from,
+        "--layers": layers,
+        "--distil-from": distil_from,
+    }
+    given = [name for name, value in tuned.items() if value is not None]
+    chosen = recipe or ("single" if given else "shipped")
+    if chosen not in ("shipped", "single"):
+        console.print(f"[red]error:[/] unknown recipe {chosen!r} (shipped or single)")
+        raise typer.Exit(2)
+    if chosen == "shipped" and given:
+        console.print(
+            f"[red]error:[/] {', '.join(given)} change the recipe: use --recipe single, "
+            "or drop them to train the shipped recipe"
+        )
+        raise typer.Exit(2)
     config = TrainConfig()
     if epochs is not None:
         config.epochs = epochs
@@ -358,7 +400,7 @@ def train(
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
     trained = (config.layers or 12) - config.split_layer
-    if where == "cpu" and trained > 6:
+    if where == "cpu" and trained > 6 and chosen == "single":
         console.print(
             f"[yellow]note:[/] fine-tuning {trained} layers on the CPU takes "
             "hours (the shipped recipe: about 4 h on 2 cores, minutes on a GPU); "
@@ -366,9 +408,36 @@ def train(
             "in about 30 minutes"
         )
     base_dir = resolve_base_dir(settings)
-    encoder, tokenizer = load_base_model(base_dir)
     out_dir = output or Path(settings.classifier_path)
     cache_dir = None if no_cache else settings.resolved_model_dir() / "train-cache"
+    if chosen == "shipped":
+        from nlp.recipe import SHIPPED_RECIPE, run_recipe
+
+        if where == "cpu":
+            console.print(
+                "[yellow]note:[/] the first stage fine-tunes all 12 layers: about 4 h on "
+                "2 CPU cores (minutes on a GPU) unless a kept one is reused; "
+                "the last stage about 30 minutes"
+            )
+        try:
+            result = run_recipe(
+                lambda: load_base_model(base_dir),
+                loaded.examples,
+                config,
+                SHIPPED_RECIPE,
+                base_dir,
+                out_dir,
+                stages_dir or settings.resolved_model_dir() / "train-stages",
+                cache_dir,
+                reuse=reuse_stages,
+                report=lambda msg: console.print(msg),
+            )
+        except ValueError as exc:  # RecipeError too
+            console.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(2) from exc
+        console.print(f"trained in {result.seconds:.0f} s (last stage); written to {out_dir}")
+        return
+    encoder, tokenizer = load_base_model(base_dir)
     try:
         result = train_and_save(
             encoder,

@@ -769,6 +769,12 @@ def train_and_save(
     report: Callable[[str], None] = log.info,
 ) -> TrainResult:
     result = train_classifier(encoder, tokenizer, examples, config, base_dir, cache_dir, report)
+    save_result(result, out_dir)
+    return result
+
+
+def save_result(result: TrainResult, out_dir: Path) -> None:
+    """Write a trained model: the delta, its config (with training time) and the n-gram files."""
     result.config.training["seconds"] = round(result.seconds, 1)
     save_delta(result.model, result.config, out_dir, result.state)
     from nlp import lexical
@@ -778,4 +784,3 @@ def train_and_save(
     else:
         for stale in (lexical.WEIGHTS_FILE, lexical.VOCAB_FILE):
             (out_dir / stale).unlink(missing_ok=True)
-    return result

@@ -18,7 +18,7 @@ The call (device ``run``, ``carry: [".devrun/base", ".whl"]``, timeout 600)::
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \\
       --upgrade --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site:. &&
     PYTHONUNBUFFERED=1 python3 scripts/device_train.py train --out $OUT \\
-      --extra-corpus nlp/data/next 2>&1 | tee $OUT/log.txt
+      2>&1 | tee $OUT/log.txt
 
 Here, after it::
 
@@ -26,9 +26,11 @@ Here, after it::
     python scripts/device_train.py collect FILES_AT .devrun/gpu
     pantau model evaluate --model .devrun/gpu/teacher --split all
 
-``train`` fine-tunes the shipped recipe (``pantau model train`` with its
-defaults, on the GPU) on the corpus plus any ``--extra-corpus`` folders,
-then, time allowing, a shallower student distilled from it. Each model
+``train`` fine-tunes the whole corpus (plus any ``--extra-corpus`` folders)
+in one run from the base, with the shipped recipe's first-stage settings
+(``--recipe single``, what a CPU cannot afford; ``--recipe shipped`` runs
+the staged recipe of ``nlp/recipe.py`` instead), then, time allowing, a
+shallower student distilled from it. Each model
 folder goes back as a gzipped tar in parts of at most 15 MiB; the student
 goes without the n-gram files, which are the teacher's (same train split),
 so that both fit the 64 MiB that may come back. Before anything else it
@@ -187,7 +189,8 @@ def train(ns: argparse.Namespace) -> int:
     common = ["--corpus", str(corpus), "--device", ns.device]
     if ns.smoke:
         common += ["--epochs", "1"]
-    seconds = run_train([*common, "--output", str(teacher)], "teacher")
+    recipe = ["--recipe", "single" if ns.smoke else ns.recipe]
+    seconds = run_train([*common, *recipe, "--output", str(teacher)], "teacher")
     results["models"]["teacher"] = {"seconds": round(seconds, 1)}
     models: list[tuple[str, Path, tuple[str, ...]]] = [("teacher", teacher, ())]
 
@@ -303,6 +306,12 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--corpus", default=str(ROOT / "nlp" / "data" / "corpus"))
     t.add_argument("--extra-corpus", action="append", default=[], help="more *.jsonl folders")
     t.add_argument("--device", default="cuda")
+    t.add_argument(
+        "--recipe",
+        choices=("single", "shipped"),
+        default="single",
+        help="the teacher: one run on everything, or the staged recipe",
+    )
     t.add_argument("--student-layers", type=int, default=6, help="0: no student")
     t.add_argument("--distil-weight", type=float, default=0.5)
     t.add_argument("--budget-s", type=float, default=480.0, help="seconds the call may take")
