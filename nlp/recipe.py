@@ -224,16 +224,17 @@ def run_recipe(
             report(f"{head}; training, written to {target}")
         encoder, tokenizer = load_base()
         result = train_classifier(encoder, tokenizer, texts, stage_cfg, base_dir, cache_dir, report)
+        # Set before saving (save_result sets it too) so the stage record carries it.
         result.config.training["seconds"] = round(result.seconds, 1)
-        own = stage_record(stage, result.config.training, "this model" if last else "")
         if last:
+            own = stage_record(stage, result.config.training, "this model")
             result.config.training["recipe"] = [*records, own]
             # A local path means nothing on another machine; the stage's name does.
             if previous is not None:
                 result.config.training["init_from"] = f"stage {recipe[number - 2].name}"
         save_result(result, target)
         if not last:
-            records.append({**own, "model_version": model_version_of(target)})
+            records.append(stage_record(stage, result.config.training, model_version_of(target)))
         previous = target
     assert result is not None  # the last stage always trains
     return result
