@@ -11,9 +11,13 @@ Measures texts/s for news-length and post-length inputs:
   no length batching, transformer only;
 - ``batched fp32``: the same network batched by length under
   ``torch.inference_mode``;
-- ``service model path``: what ``Annotator.probabilities`` runs: batched
-  (long texts alone), layers int8 as the shipped config says (FFN output
-  projections in bf16 where the CPU has it), plus the n-gram model blended in;
+- ``service network + blend``: the network the service runs on every text
+  the cascade does not settle: batched (long texts alone), layers int8 as
+  the shipped config says, plus the n-gram model blended in, with the
+  cascade off (``PANTAU_CLASSIFIER_CASCADE=false``);
+- ``service model path``: what ``Annotator.probabilities`` runs by default:
+  the same, except that texts whose labels the transformer could not change
+  (``nlp.cascade``) skip it; labels are identical to the row above;
 - ``service end to end``: ``Annotator.annotate`` (cleaning, language, places,
   severity as well);
 - ``service screened``: the service model path with the relevance screen on
@@ -28,14 +32,15 @@ fresh-writer set (``--stream-other``); the rest are relevant news from
 those two. That share is an assumption about a crawl, not a measurement;
 the screen's gain grows with it.
 
-Each round times the four paths back to back; speed-ups are per-round ratios
+Each round times the paths back to back; speed-ups are per-round ratios
 (median, and min-max over the rounds), since the shared machine's speed drifts
 between minutes. Also reports topic micro-F1 / kind macro-F1 of the fp32 baseline network and
 of the service path on held-out test texts, the recall of the keyword
 pre-filter on relevant corpus texts, the relevance screen's recall and
 screened share on dev, test, the fresh-writer set and the general-crawl
 set (and the rule
-``nlp.screen.choose_rule`` picks on dev), load time and peak resident memory
+``nlp.screen.choose_rule`` picks on dev), the share of texts the cascade
+settles on those sets and on the long-article challenge set, load time and peak resident memory
 (``ru_maxrss``) of the service before the baseline network is loaded. Prints
 a JSON object.
 """
@@ -202,6 +207,47 @@ def screen_figures(annotator: Annotator, rule: ScreenRule) -> dict[str, Any]:
     return out
 
 
+def cascade_figures(annotator: Annotator) -> dict[str, Any]:
+    """Share of texts the cascade settles (n-gram model only) on the held-out sets."""
+    from nlp.cascade import settled_mask
+
+    assert annotator.lexical is not None
+    config = annotator.config
+    corpus = load_corpus(strict=False).examples
+    sets = {
+        "dev": split_examples(corpus)["dev"],
+        "test": split_examples(corpus)["test"],
+        **{
+            name: load_corpus(DEFAULT_CORPUS_DIR.parent / name, strict=False).examples
+            for name in ("fresh", "general", "challenge")
+        },
+    }
+    out: dict[str, Any] = {}
+    for name, examples in sets.items():
+        if not examples:
+            continue
+        topic, kind = lexical_predict(
+            annotator.lexical, [prepare_text(e.text, e.title) for e in examples]
+        )
+        mask = settled_mask(
+            topic,
+            kind,
+            weight=config.lexical_weight,
+            topics=config.topics,
+            kinds=config.kinds,
+            thresholds=config.topic_thresholds,
+            lainnya_topic_threshold=config.lainnya_topic_threshold,
+        )
+        news = np.asarray([e.register == "news" for e in examples])
+        out[name] = {
+            "texts": len(examples),
+            "settled_share": round(float(mask.mean()), 4),
+            "news_settled_share": round(float(mask[news].mean()), 4) if news.any() else None,
+            "posts_settled_share": round(float(mask[~news].mean()), 4) if (~news).any() else None,
+        }
+    return out
+
+
 def fp32_network(settings: Any) -> torch.nn.Module:
     """The shipped delta on a fresh base with every layer fp32 (what a pipeline would run)."""
     from pathlib import Path
@@ -238,7 +284,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    settings = get_settings().model_copy(update={"classifier_screen": False})
+    settings = get_settings().model_copy(
+        update={"classifier_screen": False, "classifier_cascade": True}
+    )
     start = time.perf_counter()
     annotator = load_annotator(settings)
     load_s = time.perf_counter() - start
@@ -246,6 +294,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     rule = ScreenRule(settings.classifier_screen_lainnya, settings.classifier_screen_topic)
     screening = copy.copy(annotator)  # same network and lock, screen on
     screening.screen = rule
+    full = copy.copy(annotator)  # same network, every text through the transformer
+    full.cascade = False
 
     corpus = load_corpus(strict=False).examples
     test = sorted(split_examples(corpus)["test"], key=lambda e: e.id)
@@ -307,6 +357,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     paths: dict[str, Callable[[str], Any]] = {
         "baseline": lambda r: naive(baseline, tokenizer, max_length, samples[r]),
         "batched_fp32": lambda r: batched(annotator, baseline, samples[r]),
+        "service_network_blend": lambda r: full.probabilities(samples[r]),
         "service_model_path": lambda r: annotator.probabilities(samples[r]),
         "service_end_to_end": lambda r: annotator.annotate(records[r]),
         "service_screened": lambda r: screening.probabilities(samples[r]),
@@ -322,8 +373,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"{name}_texts_per_s": round(float(np.median(v)), 2) for name, v in per_round.items()
         }
         row["screened_texts"] = int(screening.scores(texts).screened.sum())
+        settled = annotator.scores(texts).settled
+        row["settled_texts"] = int(settled.sum()) if settled is not None else 0
         for name in (
             "batched_fp32",
+            "service_network_blend",
             "service_model_path",
             "service_end_to_end",
             "service_screened",
@@ -339,10 +393,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             annotator, f1_examples, network_probs(annotator, baseline, f1_texts)
         ),
         "service_network_only": f1_service_network,
+        "service_network_blend": scores(annotator, f1_examples, full.probabilities(f1_texts)),
         "service": f1_service,
         "service_screened": scores(annotator, f1_examples, screening.probabilities(f1_texts)),
     }
     results["screen"] = screen_figures(annotator, rule)
+    results["cascade"] = cascade_figures(annotator)
 
     relevant = [e for e in corpus if e.kind != "lainnya"]
     other = [e for e in corpus if e.kind == "lainnya"]

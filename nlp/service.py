@@ -6,8 +6,10 @@ calls with the same paths return the same object). ``annotate`` takes
 ``{"id", "title"?, "text"}`` dicts and returns one dict per input, in order:
 
 ``{"id", "topics", "kind", "places", "place_names", "language", "severity",
-"scores": {"topics": {...}, "kind": {...}}}`` (plus ``"screened": true`` when the
-optional relevance screen let the n-gram model alone label it) or, for input that cannot be
+"scores": {"topics": {...}, "kind": {...}}}`` (plus ``"scores_from": "ngram"`` when the
+transformer was skipped because it could not change the labels, see ``nlp.cascade``, and
+``"screened": true`` when the optional relevance screen let the n-gram model alone label
+it) or, for input that cannot be
 classified (missing/non-string text, binary content, nothing left after
 cleaning), ``{"id", "error", "language"}``. It never raises for bad records.
 """
@@ -82,11 +84,17 @@ def election_relevant(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Scores:
-    """Probabilities for a list of prepared texts, and which rows the screen labelled."""
+    """Probabilities for a list of prepared texts, and which rows skipped the transformer."""
 
     topic: np.ndarray  # (texts, topics)
     kind: np.ndarray  # (texts, kinds)
-    screened: np.ndarray  # (texts,) bool: the n-gram model alone, the transformer skipped
+    screened: np.ndarray  # (texts,) bool: the relevance screen let the n-gram model label it
+    # (texts,) bool: the transformer could not have changed the labels (nlp.cascade), so it
+    # was skipped and the n-gram probabilities stand; disjoint from ``screened``.
+    settled: np.ndarray | None = None
+
+    def ngram_only(self, row: int) -> bool:
+        return bool(self.screened[row]) or (self.settled is not None and bool(self.settled[row]))
 
 
 @dataclass(frozen=True)
@@ -136,6 +144,7 @@ class Annotator:
         solo_tokens: int | None = SOLO_TOKENS,
         after_batch: Callable[[], Any] | None = None,
         screen: ScreenRule | None = None,
+        cascade: bool = False,
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
@@ -152,6 +161,9 @@ class Annotator:
             log.warning("relevance screen needs the n-gram model; this classifier has none")
             screen = None
         self.screen = screen
+        # Exact cascade (nlp.cascade): labels are the full model's, so texts it settles
+        # are stored under the plain model version.
+        self.cascade = cascade and lexical is not None and config.lexical_weight > 0
         self._lock = threading.Lock()
 
     @property
@@ -210,7 +222,9 @@ class Annotator:
         """Probabilities for prepared texts, in order.
 
         With a relevance screen, texts the n-gram model is sure are off-topic keep
-        its probabilities and skip the transformer; the rest are blended as usual.
+        its probabilities and skip the transformer; with the cascade on, so do texts
+        whose labels the transformer's share of the blend could not change. The rest
+        are blended as usual.
         """
         import numpy as np
 
@@ -220,7 +234,8 @@ class Annotator:
         lexical = self.lexical
         if lexical is None or self.config.lexical_weight <= 0:
             topic_p, kind_p = self.model_probabilities(texts, progress)
-            return Scores(topic_p, kind_p, np.zeros(len(texts), dtype=bool))
+            none = np.zeros(len(texts), dtype=bool)
+            return Scores(topic_p, kind_p, none, none.copy())
         lex_topic, lex_kind = lexical_predict(lexical, texts)
         screened = np.zeros(len(texts), dtype=bool)
         if self.screen is not None:
@@ -228,9 +243,25 @@ class Annotator:
 
             lainnya = self.config.kinds.index("lainnya")
             screened = screen_mask(lex_topic, lex_kind, lainnya, self.screen)
-            if progress is not None and screened.any():
-                progress(int(screened.sum()))
-        rows = np.flatnonzero(~screened)
+        settled = np.zeros(len(texts), dtype=bool)
+        if self.cascade:
+            from nlp.cascade import settled_mask
+
+            config = self.config
+            settled = settled_mask(
+                lex_topic,
+                lex_kind,
+                weight=config.lexical_weight,
+                topics=config.topics,
+                kinds=config.kinds,
+                thresholds=config.topic_thresholds,
+                lainnya_topic_threshold=config.lainnya_topic_threshold,
+            )
+            settled &= ~screened
+        skipped = screened | settled
+        if progress is not None and skipped.any():
+            progress(int(skipped.sum()))
+        rows = np.flatnonzero(~skipped)
         topic_p = lex_topic.astype(np.float32, copy=True)
         kind_p = lex_kind.astype(np.float32, copy=True)
         if rows.size:
@@ -243,7 +274,7 @@ class Annotator:
             weight = self.config.lexical_weight
             topic_p[rows] = blend(model_topic, lex_topic[rows], weight)
             kind_p[rows] = blend(model_kind, lex_kind[rows], weight)
-        return Scores(topic_p, kind_p, screened)
+        return Scores(topic_p, kind_p, screened, settled)
 
     def annotate(
         self, records: Sequence[Any], progress: Callable[[int], None] | None = None
@@ -273,6 +304,8 @@ class Annotator:
                 "severity": derive_severity(decision.kind, decision.topics, p.text).value,
                 "scores": {"topics": decision.topic_scores, "kind": decision.kind_scores},
             }
+            if scored.ngram_only(row):
+                line["scores_from"] = "ngram"
             if scored.screened[row]:
                 line["screened"] = True
             out.append(line)
@@ -320,7 +353,7 @@ def resolve_base_dir(settings: Settings) -> Path:
     return ensure_trimmed_base_model(settings)
 
 
-_CACHE: dict[tuple[str, str, int, str, str, str], Annotator] = {}
+_CACHE: dict[tuple[str, str, int, str, str, str, str], Annotator] = {}
 _CACHE_LOCK = threading.Lock()
 
 
@@ -350,6 +383,7 @@ def load_annotator(settings: Settings, with_places: bool = True) -> Annotator:
         str(settings.classifier_bf16),
         str(settings.classifier_heap_trim_mb),
         screen.tag if screen else "",
+        str(settings.classifier_cascade),
     )
     with _CACHE_LOCK:
         if key in _CACHE:
@@ -366,6 +400,7 @@ def load_annotator(settings: Settings, with_places: bool = True) -> Annotator:
             lexical,
             after_batch=heap_trimmer(settings.classifier_heap_trim_mb),
             screen=screen,
+            cascade=settings.classifier_cascade,
         )
         _CACHE[key] = annotator
         return annotator

@@ -100,6 +100,12 @@ class Settings(BaseSettings):
         description="After a classifier batch, return freed heap memory to the OS once "
         "glibc holds more than this many MiB free (0 = never; keeps peak memory down).",
     )
+    classifier_cascade: bool = Field(
+        default=True,
+        description="Skip the transformer for texts whose labels its share of the blend "
+        "could not change (the n-gram model decides them by a wide enough margin); labels "
+        "are the full model's, the scores of such texts are the n-gram model's.",
+    )
     classifier_screen: bool = Field(
         default=False,
         description="Relevance screen: texts the n-gram model is sure are off-topic "

@@ -428,11 +428,19 @@ def test_without_int8_matmul_the_layers_stay_fp32_with_a_warning(
     monkeypatch.setattr(torch, "_int_mm", refuse)
     classifier.int8_matmul_error.cache_clear()
     try:
+        # A CPU without native int8 does not need _int_mm: the float kernel runs.
+        monkeypatch.setattr(classifier, "native_int8", lambda: False)
+        emulated, _ = build_model(tiny_encoder(vocab=len(tok)), tmp_path, bf16=False)
+        assert _linear_modules(emulated.encoder) == {INT8}
+        ids = tokenize(tok, ["lurah kampanye diduga viral"], 64)
+        topics, kinds = predict_ids(emulated, ids, tok.pad_token_id)
+        assert np.isfinite(topics).all() and "int8 layers stay fp32" not in caplog.text
+        # One with VNNI whose torch refuses _int_mm keeps fp32 layers, with a warning.
+        monkeypatch.setattr(classifier, "native_int8", lambda: True)
         with caplog.at_level("WARNING", logger="nlp.classifier"):
             loaded, _ = build_model(tiny_encoder(vocab=len(tok)), tmp_path, bf16=False)
         assert _linear_modules(loaded.encoder) == {FP32}
         assert "int8 layers stay fp32" in caplog.text and "not compiled" in caplog.text
-        ids = tokenize(tok, ["lurah kampanye diduga viral"], 64)
         topics, kinds = predict_ids(loaded, ids, tok.pad_token_id)
         assert topics.shape == (1, len(TOPICS)) and np.isfinite(kinds).all()
     finally:
@@ -450,6 +458,25 @@ def test_int8_linear_gives_a_row_the_same_bits_whatever_it_is_batched_with() -> 
         alone = layer(row)
         batched = layer(torch.cat([neighbours[:4], row, neighbours[4:]]))[4:5]
     assert torch.equal(alone, batched)
+
+
+def test_int8_linear_float_kernel_gives_the_native_kernels_bits() -> None:
+    """Without VNNI the integer product runs in fp32; the integers stay exact, so the
+    output is the same bits as torch._int_mm's (checked on the service's shapes, with
+    an outlier token)."""
+    from nlp.classifier import Int8Linear, native_int8
+
+    assert isinstance(native_int8(), bool)
+    torch.manual_seed(3)
+    for fan_in, fan_out in ((384, 384), (384, 1536), (1536, 384)):
+        linear = torch.nn.Linear(fan_in, fan_out)
+        native, emulated = Int8Linear(linear, native=True), Int8Linear(linear, native=False)
+        assert native.weight_t.dtype == torch.int8
+        assert torch.equal(emulated.weight_t, native.weight_t.to(torch.float32))
+        x = torch.randn(2, 40, fan_in) * 3
+        x[1, 7, 11] = 90.0
+        with torch.inference_mode():
+            assert torch.equal(native(x), emulated(x))
 
 
 def test_bf16_linear_matches_fp32_closely() -> None:
