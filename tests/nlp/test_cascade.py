@@ -170,6 +170,10 @@ def test_annotator_cascade_changes_no_label(weight: float) -> None:
         if o["id"] not in skipped:
             assert o == b  # blended exactly as without the cascade
         assert "screened" not in o
+    assert fast.annotate([]) == []
+    nothing = fast.scores([])
+    assert nothing.topic.shape[0] == 0 and nothing.settled is not None
+    assert nothing.settled.shape == (0,)
 
 
 @pytest.mark.slow
