@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from nlp.cascade import settled_mask
+from nlp.cascade import settled_for
 from nlp.dataset import DEFAULT_CORPUS_DIR, label_vectors, load_corpus, prepare_text, split_examples
 from nlp.evaluation import evaluate_arrays
 from nlp.lexical import blend
@@ -59,16 +59,7 @@ def reach_table(annotator: Annotator, examples: list[Any]) -> dict[str, Any]:
     full_topic, full_kind = f1(topic, kind)
     rows = []
     for reach in REACHES:
-        mask = settled_mask(
-            lex_topic,
-            lex_kind,
-            weight=weight,
-            topics=config.topics,
-            kinds=config.kinds,
-            thresholds=config.topic_thresholds,
-            lainnya_topic_threshold=config.lainnya_topic_threshold,
-            reach=reach,
-        )
+        mask = settled_for(lex_topic, lex_kind, config, reach)
         t, k = f1(
             np.where(mask[:, None], lex_topic, topic), np.where(mask[:, None], lex_kind, kind)
         )

@@ -209,7 +209,7 @@ def screen_figures(annotator: Annotator, rule: ScreenRule) -> dict[str, Any]:
 
 def cascade_figures(annotator: Annotator) -> dict[str, Any]:
     """Share of texts the cascade settles (n-gram model only) on the held-out sets."""
-    from nlp.cascade import settled_mask
+    from nlp.cascade import settled_for
 
     assert annotator.lexical is not None
     config = annotator.config
@@ -229,15 +229,7 @@ def cascade_figures(annotator: Annotator) -> dict[str, Any]:
         topic, kind = lexical_predict(
             annotator.lexical, [prepare_text(e.text, e.title) for e in examples]
         )
-        mask = settled_mask(
-            topic,
-            kind,
-            weight=config.lexical_weight,
-            topics=config.topics,
-            kinds=config.kinds,
-            thresholds=config.topic_thresholds,
-            lainnya_topic_threshold=config.lainnya_topic_threshold,
-        )
+        mask = settled_for(topic, kind, config)
         news = np.asarray([e.register == "news" for e in examples])
         out[name] = {
             "texts": len(examples),

@@ -28,8 +28,12 @@ transformer's vote is outweighed anyway.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from nlp.classifier import ClassifierConfig
 
 # Float32 blending rounds; a decision this close to its boundary is left to the
 # full model rather than trusted to the interval arithmetic.
@@ -99,3 +103,19 @@ def settled_mask(
     topic_low, topic_high = blend_bounds(topic, weight, reach)
     topic_sure = (topic_low >= needed + EPSILON) | (topic_high < needed - EPSILON)
     return np.asarray(kind_sure & topic_sure.all(axis=1), dtype=bool)
+
+
+def settled_for(
+    lex_topic: np.ndarray, lex_kind: np.ndarray, config: ClassifierConfig, reach: float = 1.0
+) -> np.ndarray:
+    """``settled_mask`` with the blend weight, labels and thresholds of ``config`` (pure)."""
+    return settled_mask(
+        lex_topic,
+        lex_kind,
+        weight=config.lexical_weight,
+        topics=config.topics,
+        kinds=config.kinds,
+        thresholds=config.topic_thresholds,
+        lainnya_topic_threshold=config.lainnya_topic_threshold,
+        reach=reach,
+    )

@@ -245,19 +245,9 @@ class Annotator:
             screened = screen_mask(lex_topic, lex_kind, lainnya, self.screen)
         settled = np.zeros(len(texts), dtype=bool)
         if self.cascade:
-            from nlp.cascade import settled_mask
+            from nlp.cascade import settled_for
 
-            config = self.config
-            settled = settled_mask(
-                lex_topic,
-                lex_kind,
-                weight=config.lexical_weight,
-                topics=config.topics,
-                kinds=config.kinds,
-                thresholds=config.topic_thresholds,
-                lainnya_topic_threshold=config.lainnya_topic_threshold,
-            )
-            settled &= ~screened
+            settled = settled_for(lex_topic, lex_kind, self.config) & ~screened
         skipped = screened | settled
         if progress is not None and skipped.any():
             progress(int(skipped.sum()))

@@ -16,6 +16,7 @@ from nlp.lexical import blend
 from nlp.service import Annotator
 from tests.nlp.test_classifier import _require_real, tiny_config, tiny_encoder, tiny_tokenizer
 from tests.nlp.test_lexical import toy
+from tests.nlp.test_screen import RECORDS as SCREEN_RECORDS
 
 THRESHOLDS = dict.fromkeys(TOPICS, 0.5)
 
@@ -131,11 +132,7 @@ def test_settled_rows_get_the_same_labels_whatever_the_transformer_says() -> Non
 
 
 RECORDS: list[dict[str, Any]] = [
-    {"id": "a", "text": "hasil pertandingan bola kemarin, harga cabai naik di pasar"},
-    {"id": "b", "text": "diduga dilaporkan ke bawaslu: bagi amplop isi uang di kecamatan 7"},
-    {"id": "c", "text": ""},
-    {"id": "d", "text": "harga cabai naik lagi, hasil pertandingan bola seri"},
-    {"id": "e", "text": "mengimbau warga jangan pasang baliho paslon di pohon"},
+    *SCREEN_RECORDS,
     {"id": "f", "text": "amplop dibagi tim sukses paslon di kecamatan, warga lapor bawaslu"},
 ]
 
