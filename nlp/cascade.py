@@ -16,7 +16,7 @@ With ``reach`` 1 (the default) this is exact: the labels are those of the
 full model, bit for bit, and only the scores of settled texts differ. A
 ``reach`` below 1 assumes the transformer's probability lies within
 ``reach`` of the n-gram model's, which settles more texts and can change
-labels; it exists to measure that trade (``bench/classify_bench.py``), not
+labels; it exists to measure that trade (``bench/cascade_reach.py``), not
 for the service.
 
 Why it is worth doing: the n-gram model costs about 2 ms a news article, the
