@@ -4,19 +4,20 @@ its share and exactness with the shipped model."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
 import pytest
 
 from nlp.cascade import blend_bounds, settled_mask
-from nlp.classifier import ClassifierConfig, TopicKindModel, decide
+from nlp.classifier import ClassifierConfig, decide
 from nlp.dataset import KINDS, TOPICS
 from nlp.lexical import blend
 from nlp.service import Annotator
-from tests.nlp.test_classifier import _require_real, tiny_config, tiny_encoder, tiny_tokenizer
-from tests.nlp.test_lexical import toy
+from tests.nlp.test_classifier import _require_real
 from tests.nlp.test_screen import RECORDS as SCREEN_RECORDS
+from tests.nlp.test_screen import tiny_annotator
 
 THRESHOLDS = dict.fromkeys(TOPICS, 0.5)
 
@@ -139,17 +140,9 @@ RECORDS: list[dict[str, Any]] = [
 
 @pytest.mark.parametrize("weight", [0.6, 0.8])
 def test_annotator_cascade_changes_no_label(weight: float) -> None:
-    from nlp.lexical import train_lexical
-
-    tok = tiny_tokenizer()
-    encoder = tiny_encoder(vocab=len(tok))
-    model = TopicKindModel(encoder, 2)
-    model.eval()
-    texts, topics, labels = toy(90, 3)
-    lexical = train_lexical(texts, topics, labels, len(KINDS))
-    config = tiny_config(encoder, lexical_weight=weight)
-    full = Annotator(model, tok, config, None, "tiny-test", lexical)
-    fast = Annotator(model, tok, config, None, "tiny-test", lexical, cascade=True)
+    full = tiny_annotator(weight)
+    fast = copy.copy(full)  # same network and n-gram model, cascade on
+    fast.cascade = True
     seen: list[int] = []
     out = fast.annotate(RECORDS, progress=seen.append)
     before = full.annotate(RECORDS)

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
 import pytest
+import torch
 
 from nlp.classifier import TopicKindModel
 from nlp.dataset import KINDS, TOPICS
@@ -64,22 +66,28 @@ def test_choose_rule_screens_most_within_the_missed_budget() -> None:
         choose_rule(topic, kinds(*[0.99] * 9), np.ones(9, bool), LAINNYA, max_missed=0)
 
 
-@pytest.fixture(scope="module")
-def tiny_pair() -> tuple[Annotator, Annotator]:
-    """The same tiny network and n-gram model, without and with the screen."""
+def tiny_annotator(lexical_weight: float = 0.6, **options: Any) -> Annotator:
+    """A tiny network with a tiny n-gram model blended in at ``lexical_weight``; the same
+    network and n-gram model every call (seeded), ``options`` go to ``Annotator``."""
     from nlp.lexical import train_lexical
 
+    torch.manual_seed(0)
     tok = tiny_tokenizer()
     encoder = tiny_encoder(vocab=len(tok))
     model = TopicKindModel(encoder, 2)
     model.eval()
     texts, topics, labels = toy(90, 3)
     lexical = train_lexical(texts, topics, labels, len(KINDS))
-    config = tiny_config(encoder, lexical_weight=0.6)
-    plain = Annotator(model, tok, config, None, "tiny-test", lexical)
-    screening = Annotator(
-        model, tok, config, None, "tiny-test", lexical, screen=ScreenRule(0.7, 0.3)
-    )
+    config = tiny_config(encoder, lexical_weight=lexical_weight)
+    return Annotator(model, tok, config, None, "tiny-test", lexical, **options)
+
+
+@pytest.fixture(scope="module")
+def tiny_pair() -> tuple[Annotator, Annotator]:
+    """The same tiny network and n-gram model, without and with the screen."""
+    plain = tiny_annotator()
+    screening = copy.copy(plain)
+    screening.screen = ScreenRule(0.7, 0.3)
     return plain, screening
 
 
