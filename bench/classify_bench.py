@@ -365,8 +365,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"{name}_texts_per_s": round(float(np.median(v)), 2) for name, v in per_round.items()
         }
         row["screened_texts"] = int(screening.scores(texts).screened.sum())
-        settled = annotator.scores(texts).settled
-        row["settled_texts"] = int(settled.sum()) if settled is not None else 0
+        row["settled_texts"] = int(annotator.scores(texts).settled.sum())
         for name in (
             "batched_fp32",
             "service_network_blend",

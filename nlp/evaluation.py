@@ -320,8 +320,8 @@ def evaluate_examples(annotator: Any, examples: Sequence[Example]) -> Report:
         )
         report.extra[f"{register} ({len(rows)} texts) topic micro-F1"] = sub.topic_micro_f1
         report.extra[f"{register} ({len(rows)} texts) kind macro-F1"] = sub.kind_macro_f1
-    settled = getattr(scored, "settled", None)
-    if getattr(annotator, "cascade", False) and settled is not None and len(settled):
+    settled = scored.settled
+    if getattr(annotator, "cascade", False) and len(settled):
         # Labels are the full model's either way; this is the share that cost no transformer.
         report.extra["transformer skipped (cascade), share of texts"] = float(
             np.asarray(settled, dtype=bool).mean()

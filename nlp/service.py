@@ -91,10 +91,10 @@ class Scores:
     screened: np.ndarray  # (texts,) bool: the relevance screen let the n-gram model label it
     # (texts,) bool: the transformer could not have changed the labels (nlp.cascade), so it
     # was skipped and the n-gram probabilities stand; disjoint from ``screened``.
-    settled: np.ndarray | None = None
+    settled: np.ndarray
 
     def ngram_only(self, row: int) -> bool:
-        return bool(self.screened[row]) or (self.settled is not None and bool(self.settled[row]))
+        return bool(self.screened[row] or self.settled[row])
 
 
 @dataclass(frozen=True)
