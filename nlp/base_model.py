@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import torch
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+    from nlp.encoder import Encoder
     from pantau.settings import Settings
 
 BASE_NAME = "multilingual-e5-small"
@@ -214,6 +215,7 @@ def ensure_base_model(settings: Settings) -> Path:
     return build_base_model(default_base_dir(settings), model_dir=settings.resolved_model_dir())
 
 
+# The same name as nlp.encoder.WORD_EMBEDDINGS; kept here so reading weights imports no torch.
 WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
 _SAFETENSORS_DTYPES = {"F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64"}
 # Rows are converted in slices of about this many bytes, so fp16 storage never
@@ -293,43 +295,58 @@ def _read_as_half(handle: Any, shape: list[int], nbytes: int) -> torch.Tensor:
     return result
 
 
+@overload
+def load_base_model(
+    path: Path, compact: Literal[False] = False
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]: ...
+
+
+@overload
+def load_base_model(
+    path: Path, compact: Literal[True]
+) -> tuple[Encoder, PreTrainedTokenizerBase]: ...
+
+
+@overload
+def load_base_model(
+    path: Path, compact: bool
+) -> tuple[PreTrainedModel | Encoder, PreTrainedTokenizerBase]: ...
+
+
 def load_base_model(
     path: Path, compact: bool = False
-) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+) -> tuple[PreTrainedModel | Encoder, PreTrainedTokenizerBase]:
     """Load the built folder once (fp32, eval mode).
 
-    ``compact`` is for inference only: weights are read into process memory
-    rather than memory-mapped, and the word embeddings are kept in fp16 (see
-    ``read_safetensors`` and ``nlp.classifier.HalfEmbedding``). Training loads the plain way.
+    ``compact`` is for inference only: the network is ``nlp.encoder.Encoder`` (plain
+    torch, without transformers' modelling imports), weights are read into process
+    memory rather than memory-mapped, and the word embeddings are kept in fp16 (see
+    ``read_safetensors`` and ``nlp.encoder.HalfEmbedding``). Training loads the
+    transformers ``BertModel``.
     """
     import torch
-    from transformers import AutoConfig, AutoModel, AutoTokenizer, BertModel
-
-    from nlp.classifier import HalfEmbedding
+    from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(path))
     if not compact:
+        from transformers import AutoModel
+
         model = AutoModel.from_pretrained(str(path), dtype=torch.float32)
         model.eval()
         return model, tokenizer
+    from nlp.encoder import EncoderConfig, EncoderConfigError, encoder_from_state
+
     state = read_safetensors(Path(path) / "model.safetensors", half=[WORD_EMBEDDINGS])
     if WORD_EMBEDDINGS not in state:
         raise BaseModelError(
             f"{path}: no {WORD_EMBEDDINGS} in model.safetensors; rebuild with "
             "`pantau model build-base`"
         )
-    half_rows = state[WORD_EMBEDDINGS]
-    # transformers wants an fp32 matrix here; an untouched torch.empty costs no
-    # resident memory and is dropped as soon as the fp16 table replaces it.
-    state[WORD_EMBEDDINGS] = torch.empty(half_rows.shape, dtype=torch.float32)
-    config = AutoConfig.from_pretrained(str(path))
-    compacted: Any = BertModel.from_pretrained(
-        None, config=config, state_dict=state, dtype=torch.float32
-    )
-    embeddings: Any = compacted.embeddings
-    embeddings.word_embeddings = HalfEmbedding(half_rows, embeddings.word_embeddings.padding_idx)
-    compacted.eval()
-    return compacted, tokenizer
+    try:
+        config = EncoderConfig.from_file(Path(path) / "config.json")
+        return encoder_from_state(config, state), tokenizer
+    except EncoderConfigError as exc:
+        raise BaseModelError(f"{path}: {exc}; rebuild with `pantau model build-base`") from exc
 
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -339,7 +356,7 @@ def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tenso
 
 
 def embed_texts(
-    model: PreTrainedModel,
+    model: PreTrainedModel | Encoder,
     tokenizer: PreTrainedTokenizerBase,
     texts: Sequence[str],
     prefix: str = "query: ",

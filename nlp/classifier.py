@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from nlp.dataset import KINDS, TOPICS
+from nlp.encoder import Encoder, HalfEmbedding
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -322,25 +323,6 @@ class Int8Linear(nn.Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, {kernel}"
 
 
-class HalfEmbedding(nn.Module):
-    """A frozen lookup table stored in fp16 that returns fp32 rows.
-
-    The word-embedding matrix is the largest tensor of the trimmed base (99k x
-    384, 152 MB in fp32) and is only ever indexed; fp16 halves it, and its
-    rounding (about 1e-3 relative) is far below what the int8 layers add.
-    """
-
-    weight: torch.Tensor
-
-    def __init__(self, weight: torch.Tensor, padding_idx: int | None = None) -> None:
-        super().__init__()
-        self.register_buffer("weight", weight.detach().to(torch.float16))
-        self.padding_idx = padding_idx
-
-    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-        return nn.functional.embedding(input_ids, self.weight).to(torch.float32)
-
-
 class TopicKindModel(nn.Module):
     """The encoder split at ``split_layer`` plus the two heads.
 
@@ -348,7 +330,9 @@ class TopicKindModel(nn.Module):
     layers); training caches its output once and runs only ``upper``.
     """
 
-    def __init__(self, encoder: PreTrainedModel, split_layer: int, dropout: float = 0.1) -> None:
+    def __init__(
+        self, encoder: PreTrainedModel | Encoder, split_layer: int, dropout: float = 0.1
+    ) -> None:
         super().__init__()
         bert: Any = encoder  # transformers types submodules loosely
         layers = bert.encoder.layer
@@ -360,6 +344,8 @@ class TopicKindModel(nn.Module):
         self.heads = Heads(hidden, len(TOPICS), len(KINDS), dropout)
 
     def _mask(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> Any:
+        if isinstance(self.encoder, Encoder):
+            return self.encoder.padding_mask(attention_mask)
         from transformers.masking_utils import create_bidirectional_mask
 
         return create_bidirectional_mask(
@@ -461,7 +447,7 @@ class TopicKindModel(nn.Module):
         return {name: params[name].detach().clone() for name in self.trainable_names()}
 
 
-def base_fingerprint(encoder: PreTrainedModel, split_layer: int) -> str:
+def base_fingerprint(encoder: PreTrainedModel | Encoder, split_layer: int) -> str:
     """SHA-256 of the frozen part's weights.
 
     Word embeddings are excluded: the vocabulary-trimmed base has fewer rows.
@@ -522,7 +508,7 @@ def read_config(delta_dir: Path) -> ClassifierConfig:
     return ClassifierConfig.from_dict(raw)
 
 
-def keep_layers(encoder: PreTrainedModel, layers: int) -> None:
+def keep_layers(encoder: PreTrainedModel | Encoder, layers: int) -> None:
     """Cut ``encoder`` to its first ``layers`` layers, in place: a shallower, faster
     student (attention and the matrix products scale with depth)."""
     bert: Any = encoder  # transformers types submodules loosely
@@ -551,7 +537,7 @@ def overlay_delta(model: TopicKindModel, state: dict[str, torch.Tensor]) -> None
 
 
 def build_model(
-    encoder: PreTrainedModel,
+    encoder: PreTrainedModel | Encoder,
     delta_dir: Path,
     check_fingerprint: bool = True,
     quantize: bool | None = None,

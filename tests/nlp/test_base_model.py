@@ -383,7 +383,7 @@ def test_compact_load_keeps_embeddings_in_fp16_and_nothing_mapped(
 ) -> None:
     import torch
 
-    from nlp.classifier import HalfEmbedding
+    from nlp.encoder import HalfEmbedding
 
     path, model_t, tok_t = trimmed
     maps = Path("/proc/self/maps")
