@@ -11,13 +11,19 @@ Features: TF-IDF (sublinear tf, l2-normalised per block) over word 1-2-grams
 and over character 3-5-grams inside word boundaries, vocabularies fitted on
 the train split. Heads: one balanced logistic regression per topic and a
 multinomial one for kind. Inference needs only the vocabularies, the idf
-vectors and the coefficients (``lexical.safetensors`` + ``lexical.json``);
-scikit-learn does the counting so train and service tokenise alike.
+vectors and the coefficients (``lexical.safetensors`` + ``lexical.json``).
+Training counts with scikit-learn; the service counts with ``row_features``,
+which reproduces it exactly without importing scikit-learn.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
+import math
+import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +69,14 @@ class LexicalModel:
     def n_features(self) -> int:
         return len(self.word_vocab) + len(self.char_vocab)
 
+    @functools.cached_property
+    def term_index(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Term -> column, for the word and the char vocabulary (built once)."""
+        return (
+            {term: i for i, term in enumerate(self.word_vocab)},
+            {term: i for i, term in enumerate(self.char_vocab)},
+        )
+
 
 def tfidf_rows(counts: Any, idf: np.ndarray) -> Any:
     """Sublinear tf times idf, each row scaled to unit length (pure; CSR in, CSR out)."""
@@ -88,6 +102,78 @@ def features(model: LexicalModel, texts: Sequence[str]) -> Any:
     return hstack([word, char], format="csr")
 
 
+# The service counts n-grams itself (``row_features``) rather than through
+# scikit-learn: importing sklearn and scipy costs about 76 MiB of resident memory
+# in every classifying process, and CountVectorizer rebuilt the 140k-term index
+# on each call. The counting below is CountVectorizer's for WORD_OPTIONS and
+# CHAR_OPTIONS, step for step, and the arithmetic keeps scipy's order of
+# summation, so the probabilities are the same bits (tests/nlp/test_lexical.py
+# compares every corpus text). Training still fits with scikit-learn.
+_WORD_TOKEN = re.compile(WORD_OPTIONS["token_pattern"])
+_RUNS_OF_SPACE = re.compile(r"\s\s+")
+
+
+def word_terms(text: str) -> list[str]:
+    """Word 1-2-grams of ``text`` as WORD_OPTIONS's CountVectorizer analyses it (pure)."""
+    tokens = _WORD_TOKEN.findall(text.lower())
+    return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+
+
+def char_terms(text: str) -> list[str]:
+    """Character 3-5-grams inside space-padded words, as CHAR_OPTIONS's
+    ``char_wb`` analyser produces them (pure); a word shorter than n counts once."""
+    low, high = CHAR_OPTIONS["ngram_range"]
+    out: list[str] = []
+    for word in _RUNS_OF_SPACE.sub(" ", text.lower()).split():
+        padded = f" {word} "
+        size = len(padded)
+        if size > high:  # the common case, in one comprehension for speed
+            out += [padded[i : i + n] for n in range(low, high + 1) for i in range(size - n + 1)]
+            continue
+        for n in range(low, high + 1):
+            if size <= n:
+                out.append(padded)
+                break
+            out.extend(padded[i : i + n] for i in range(size - n + 1))
+    return out
+
+
+def _tfidf_row(
+    terms: list[str], index: dict[str, int], idf: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted feature indices and their l2-normalised sublinear tf-idf values (pure)."""
+    find = index.get
+    counts = {j: c for t, c in Counter(terms).items() if (j := find(t)) is not None}
+    cols = np.fromiter(sorted(counts), dtype=np.int64, count=len(counts))
+    tf = np.fromiter(map(counts.__getitem__, cols.tolist()), dtype=np.float64, count=len(cols))
+    values = (1.0 + np.log(tf)) * idf[cols]
+    if values.size:
+        # cumsum adds one value after another, as sklearn's normalize does for a CSR
+        # row (np.sum would add pairwise and round differently).
+        square_sum = float(np.cumsum(values * values)[-1])
+        if square_sum != 0.0:
+            values /= math.sqrt(square_sum)
+    return cols, values
+
+
+def row_features(model: LexicalModel, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """One text's nonzero features (indices into the word block, then the char block,
+    each sorted) and values: the row ``features`` would build (pure)."""
+    word_index, char_index = model.term_index
+    word_cols, word_values = _tfidf_row(word_terms(text), word_index, model.word_idf)
+    char_cols, char_values = _tfidf_row(char_terms(text), char_index, model.char_idf)
+    cols = np.concatenate([word_cols, char_cols + len(model.word_vocab)])
+    return cols, np.concatenate([word_values, char_values])
+
+
+def _linear(cols: np.ndarray, values: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """``row @ coef`` for one sparse row, summed in index order like scipy's CSR
+    product (numpy adds the rows of an axis-0 reduction one after another)."""
+    if cols.size == 0:
+        return np.zeros(coef.shape[1], dtype=np.float64)
+    return np.asarray((values[:, None] * coef[cols]).sum(axis=0))
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return np.asarray(1.0 / (1.0 + np.exp(-x)), dtype=np.float32)
 
@@ -102,11 +188,16 @@ def predict(model: LexicalModel, texts: Sequence[str]) -> tuple[np.ndarray, np.n
     n_topics, n_kinds = model.topic_bias.shape[0], model.kind_bias.shape[0]
     if not texts:
         return np.zeros((0, n_topics), np.float32), np.zeros((0, n_kinds), np.float32)
-    x = features(model, texts)
     # asarray: no copy, the coefficients are kept as float64 like the features.
-    topic = x @ np.asarray(model.topic_coef, dtype=np.float64) + model.topic_bias
-    kind = x @ np.asarray(model.kind_coef, dtype=np.float64) + model.kind_bias
-    return _sigmoid(np.asarray(topic)), _softmax(np.asarray(kind))
+    topic_coef = np.asarray(model.topic_coef, dtype=np.float64)
+    kind_coef = np.asarray(model.kind_coef, dtype=np.float64)
+    topic = np.empty((len(texts), n_topics), np.float64)
+    kind = np.empty((len(texts), n_kinds), np.float64)
+    for i, text in enumerate(texts):
+        cols, values = row_features(model, text)
+        topic[i] = _linear(cols, values, topic_coef)
+        kind[i] = _linear(cols, values, kind_coef)
+    return _sigmoid(topic + model.topic_bias), _softmax(kind + model.kind_bias)
 
 
 def _fit_vocabulary(

@@ -15,6 +15,7 @@ from nlp.lexical import (
     VOCAB_FILE,
     WORD_OPTIONS,
     LexicalError,
+    LexicalModel,
     blend,
     features,
     load_lexical,
@@ -139,3 +140,61 @@ def test_tune_blend_follows_the_better_model_on_dev() -> None:
     # The transformer is the informative one: no lexical weight.
     choice = tune_blend(true_topics, true_kinds, perfect_t, perfect_k, noise_t, noise_k)
     assert choice.weight == 0.0
+
+
+# -- the service's own n-gram counting (no scikit-learn at inference) ------------------------
+
+AWKWARD = [
+    "",
+    "   \t\n ",
+    "a",
+    "ab",
+    "abc d  ef\t\tghi",
+    "Ünïcödé ÇAPS İstanbul ﬁnal x² ß",
+    "🙏🔥 #PilkadaDamai @bawaslu_RI gak bener2 nih!!! 50rb/org",
+    "no 2 c6 - - -- KPU-Kota; (Bawaslu)  tps 07",
+    "kata\u00a0dengan\u2003spasi\u200blebar",
+]
+
+
+@pytest.mark.parametrize("text", AWKWARD)
+def test_terms_are_countvectorizers(text: str) -> None:
+    from collections import Counter
+
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from nlp.lexical import char_terms, word_terms
+
+    word = CountVectorizer(**WORD_OPTIONS).build_analyzer()
+    char = CountVectorizer(**CHAR_OPTIONS).build_analyzer()
+    assert Counter(word_terms(text)) == Counter(word(text))
+    assert Counter(char_terms(text)) == Counter(char(text))
+
+
+def sklearn_predict(model: LexicalModel, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """What predict computed through scikit-learn and scipy before it counted itself."""
+    from nlp.lexical import _sigmoid, _softmax
+
+    x = features(model, texts)
+    topic = np.asarray(x @ model.topic_coef + model.topic_bias)
+    kind = np.asarray(x @ model.kind_coef + model.kind_bias)
+    return _sigmoid(topic), _softmax(kind)
+
+
+def test_predict_gives_the_sklearn_paths_bits() -> None:
+    texts, topics, kinds = toy(60, 2)
+    model = train_lexical(texts, topics, kinds, len(KINDS))
+    probe = [*toy(20, 9)[0], *AWKWARD]
+    got, want = predict(model, probe), sklearn_predict(model, probe)
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
+@pytest.mark.slow
+def test_shipped_model_gives_the_sklearn_paths_bits_on_every_corpus_text() -> None:
+    from nlp.dataset import load_corpus, prepare_text
+    from pantau.settings import get_settings
+
+    model = load_lexical(Path(get_settings().classifier_path))
+    texts = [prepare_text(e.text, e.title) for e in load_corpus().examples]
+    got, want = predict(model, texts), sklearn_predict(model, texts)
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
