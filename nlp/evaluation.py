@@ -283,7 +283,9 @@ def format_report(report: Report, title: str) -> str:
             f"of {report.lainnya_texts} ({share:.1%})"
         )
     for key, value in report.extra.items():
-        lines.append(f"\n{key}: {value:.3f}")
+        # Counts print as counts; "1.000" read like a share.
+        shown = f"{int(value)}" if key.startswith("relevant texts") else f"{value:.3f}"
+        lines.append(f"\n{key}: {shown}")
     return "\n".join(lines)
 
 

@@ -199,6 +199,11 @@ def test_score_report_micro_macro_and_confusion() -> None:
     # Text 3 is lainnya and stays lainnya, but got a topic: a false alarm.
     assert (report.lainnya_texts, report.lainnya_flagged) == (1, 1)
     assert "flagged (a topic or another kind): 1 of 1" in table
+    report.extra["relevant texts screened out"] = 1.0
+    report.extra["screen recall on relevant texts"] = 0.998
+    table = format_report(report, "toy")
+    assert "relevant texts screened out: 1\n" in table  # a count, not "1.000"
+    assert "screen recall on relevant texts: 0.998" in table
     quiet = score_report(true_t[3:], np.zeros((1, len(TOPICS))), np.array([2]), np.array([2]))
     assert (quiet.lainnya_texts, quiet.lainnya_flagged) == (1, 0)
     other_kind = score_report(true_t[3:], np.zeros((1, len(TOPICS))), np.array([2]), np.array([1]))
