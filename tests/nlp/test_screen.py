@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pytest
@@ -160,7 +160,9 @@ def test_shipped_screen_rule_keeps_relevant_test_texts() -> None:
     rule = ScreenRule(settings.classifier_screen_lainnya, settings.classifier_screen_topic)
     parts = split_examples(load_corpus().examples)
 
-    def screened(split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def screened(
+        split: Literal["dev", "test"],
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         texts = [prepare_text(e.text, e.title) for e in parts[split]]
         topic, kind = lexical_predict(lexical, texts)
         relevant = np.asarray([e.kind != "lainnya" for e in parts[split]])
