@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from crawlers.spool import ClaimedItem, Spool
 from index.contract import Store
 from index.errors import StoreUnavailable
-from pantau.schemas import Classification, Document, Kind, Severity, Topic
+from pantau.schemas import Classification, Document, Kind, ScoresFrom, Severity, Topic
 from pantau.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,10 @@ def apply_annotation(
         kind = Kind(annotation.get("kind", Kind.LAINNYA.value))
     except ValueError as exc:
         raise ValueError(f"label outside the annotation guide: {exc}") from exc
+    try:
+        scores_from = ScoresFrom(annotation.get("scores_from", ScoresFrom.MODEL.value))
+    except ValueError as exc:
+        raise ValueError(f"unknown scores_from: {exc}") from exc
     scores = annotation.get("scores") or {}
     classification = Classification(
         topics=topics,
@@ -89,6 +93,7 @@ def apply_annotation(
         topic_scores={str(k): float(v) for k, v in (scores.get("topics") or {}).items()},
         kind_scores={str(k): float(v) for k, v in (scores.get("kind") or {}).items()},
         model_version=model_version,
+        scores_from=scores_from,
     )
     places = [str(p) for p in annotation.get("places", [])]
     update: dict[str, Any] = {"classification": classification, "places": places or doc.places}

@@ -50,6 +50,17 @@ SEVERITY_RANK: dict[Severity, int] = {
 }
 
 
+class ScoresFrom(StrEnum):
+    """Which model's probabilities a stored classification carries."""
+
+    # The full classifier (transformer, blended with the n-gram model where it has one).
+    MODEL = "model"
+    # The n-gram model alone: the cascade found the transformer could not change the
+    # labels, or the relevance screen judged the text off-topic. Labels are still the
+    # classifier's; the scores are the n-gram model's.
+    NGRAM = "ngram"
+
+
 class SourceType(StrEnum):
     NEWS = "news"
     OFFICIAL = "official"
@@ -134,6 +145,8 @@ class Classification(_Model):
     topic_scores: dict[str, float] = Field(default_factory=dict)
     kind_scores: dict[str, float] = Field(default_factory=dict)
     model_version: str | None = None
+    # None: stored before this was recorded.
+    scores_from: ScoresFrom | None = None
 
 
 class Provenance(_Model):

@@ -192,6 +192,27 @@ def test_annotation_carries_place_names_and_severity() -> None:
     assert doc.classification is not None and doc.classification.model_version == "m-1"
 
 
+def test_stored_classification_says_whose_scores_it_carries() -> None:
+    from index.records import document_from_record, document_record
+    from pantau.schemas import ScoresFrom
+
+    base = {"id": "x", "topics": [], "kind": "lainnya"}
+    full = apply_annotation(make_doc(1), base, "m-1")
+    settled = apply_annotation(make_doc(2), {**base, "scores_from": "ngram"}, "m-1")
+    assert full.classification is not None and settled.classification is not None
+    assert full.classification.scores_from is ScoresFrom.MODEL
+    assert settled.classification.scores_from is ScoresFrom.NGRAM
+    with pytest.raises(ValueError, match="scores_from"):
+        apply_annotation(make_doc(1), {**base, "scores_from": "tebakan"}, "m-1")
+    record = document_record(settled)
+    again = document_from_record(record).classification
+    assert again is not None and again.scores_from is ScoresFrom.NGRAM
+    # Documents stored before the field existed read back as unknown, not as "model".
+    del record["classification"]["scores_from"]
+    old = document_from_record(record).classification
+    assert old is not None and old.scores_from is None
+
+
 def test_the_annotators_language_replaces_a_crawlers_unless_undetermined() -> None:
     stored = make_doc(1).model_copy(update={"language": "ms"})
     annotation = {"id": "x", "topics": [], "kind": "lainnya", "language": "id"}
