@@ -9,7 +9,8 @@ calls with the same paths return the same object). ``annotate`` takes
 "scores": {"topics": {...}, "kind": {...}}}`` (plus ``"scores_from": "ngram"`` when the
 transformer was skipped because it could not change the labels, see ``nlp.cascade``, and
 ``"screened": true`` when the optional relevance screen let the n-gram model alone label
-it) or, for input that cannot be
+it, and ``"truncated": true`` when only the first ``MAX_TEXT_CHARS`` were read) or, for
+input that cannot be
 classified (missing/non-string text, binary content, nothing left after
 cleaning), ``{"id", "error", "language"}``. It never raises for bad records.
 """
@@ -60,6 +61,24 @@ ERR_NO_TEXT = "teks tidak ada atau bukan string"
 ERR_BINARY = "isi biner, bukan teks"
 ERR_EMPTY = "teks kosong setelah dibersihkan"
 
+# The classifier reads at most this many characters of a text; the rest of a longer
+# one is left unread and its line says ``"truncated": true``. 15 times the longest
+# corpus text and several times what the transformer's windows cover
+# (``max_chunks``), but it bounds the n-gram counting, place tagging and language
+# identification, which otherwise read the whole text: a 3.6 MB page took the
+# process to 1.7 GB.
+MAX_TEXT_CHARS = 100_000
+
+
+def cut_text(text: str, limit: int = MAX_TEXT_CHARS) -> tuple[str, bool]:
+    """``text`` cut to at most ``limit`` characters at a whitespace where there is one
+    in the last tenth, and whether anything was cut (pure)."""
+    if len(text) <= limit:
+        return text, False
+    head = text[:limit]
+    space = max(head.rfind(" "), head.rfind("\n"))
+    return (head[:space] if space >= limit * 0.9 else head), True
+
 
 # Words without which a text cannot be about the election or its supervision. The
 # optional pre-filter sends texts without any of them straight to ``lainnya``;
@@ -107,6 +126,7 @@ class Prepared:
     text: str
     error: str | None
     language: str
+    truncated: bool = False
 
 
 def prepare_record(record: Any) -> Prepared:
@@ -121,11 +141,12 @@ def prepare_record(record: Any) -> Prepared:
         return Prepared(rid, title, "", "", ERR_NO_TEXT, UNDETERMINED)
     if looks_binary(raw) or looks_binary(title):
         return Prepared(rid, title, raw, "", ERR_BINARY, UNDETERMINED)
+    raw, truncated = cut_text(raw)
     text = prepare_text(raw, title)
     if not text.strip():
-        return Prepared(rid, title, raw, "", ERR_EMPTY, UNDETERMINED)
+        return Prepared(rid, title, raw, "", ERR_EMPTY, UNDETERMINED, truncated)
     language = detect_language(f"{title}\n{raw}" if title else raw).code
-    return Prepared(rid, title, raw, text, None, language)
+    return Prepared(rid, title, raw, text, None, language, truncated)
 
 
 class Annotator:
@@ -298,6 +319,8 @@ class Annotator:
                 line["scores_from"] = "ngram"
             if scored.screened[row]:
                 line["screened"] = True
+            if p.truncated:
+                line["truncated"] = True
             out.append(line)
         return out
 

@@ -14,7 +14,9 @@ from nlp.service import (
     ERR_BINARY,
     ERR_EMPTY,
     ERR_NO_TEXT,
+    MAX_TEXT_CHARS,
     Annotator,
+    cut_text,
     model_version_of,
     prepare_record,
 )
@@ -81,6 +83,28 @@ def test_annotate_flags_other_languages(tiny: Annotator) -> None:
     )
     assert out["language"] == "en"
     assert "kind" in out  # classified, with the language flag for the consumer
+
+
+def test_cut_text_keeps_short_texts_and_cuts_long_ones_at_a_space() -> None:
+    assert cut_text("pendek", 10) == ("pendek", False)
+    assert cut_text("a" * 10, 10) == ("a" * 10, False)
+    assert cut_text("satu dua tiga empat lima", 20) == ("satu dua tiga empat", True)
+    # no whitespace near the limit: a hard cut rather than losing most of the text
+    assert cut_text("a " + "b" * 30, 20) == ("a " + "b" * 18, True)
+    assert cut_text("kata\nkedua panjang", 11) == ("kata\nkedua", True)
+
+
+def test_huge_text_is_read_up_to_the_limit_and_flagged(tiny: Annotator) -> None:
+    incident = "Lurah di Kecamatan Tamalate, Kota Makassar, diduga ikut kampanye paslon. "
+    filler = "Harga cabai di pasar naik lagi minggu ini menurut pedagang setempat. "
+    huge = incident + filler * (2 * MAX_TEXT_CHARS // len(filler))
+    out = tiny.annotate([{"id": "besar", "text": huge}, {"id": "kecil", "text": incident}])
+    assert [o["id"] for o in out] == ["besar", "kecil"]
+    assert out[0]["truncated"] is True and "error" not in out[0]
+    assert out[0]["places"] and out[0]["places"][0].startswith("73.")
+    assert "truncated" not in out[1]
+    prepared = prepare_record({"id": "besar", "text": huge})
+    assert prepared.truncated and len(prepared.raw) <= MAX_TEXT_CHARS
 
 
 def test_annotate_empty_batch(tiny: Annotator) -> None:
