@@ -399,3 +399,32 @@ def test_compact_load_keeps_embeddings_in_fp16_and_nothing_mapped(
     exact = embed_texts(model_t, tok_t, texts)
     approx = embed_texts(compact, tok_t, texts)
     np.testing.assert_allclose(approx, exact, atol=2e-3)
+
+
+@pytest.mark.slow
+def test_inference_encoder_matches_transformers_on_the_real_base(
+    trimmed: tuple[Path, Any, Any],
+) -> None:
+    """nlp.encoder.Encoder with the real base's fp32 weights against transformers'
+    BertModel on a padded batch: the same bits (only the fp16 embeddings of the
+    compact load differ, checked above)."""
+    import torch
+
+    from nlp.base_model import read_safetensors
+    from nlp.encoder import EncoderConfig, encoder_from_state
+
+    path, model_t, tok_t = trimmed
+    ours = encoder_from_state(
+        EncoderConfig.from_file(path / "config.json"), read_safetensors(path / "model.safetensors")
+    )
+    texts = [
+        "query: Bawaslu menemukan ASN ikut kampanye",
+        "query: jadwal debat paslon malam ini, KPU Kota Medan mengundang warga",
+        "query: ok",
+    ]
+    enc = tok_t(texts, padding=True, return_tensors="pt")
+    assert not bool(enc["attention_mask"].all())  # the batch is padded
+    with torch.inference_mode():
+        want = model_t(**enc).last_hidden_state
+        got = ours(**enc).last_hidden_state
+    assert torch.equal(got, want)
