@@ -94,6 +94,7 @@ def apply_annotation(
         kind_scores={str(k): float(v) for k, v in (scores.get("kind") or {}).items()},
         model_version=model_version,
         scores_from=scores_from,
+        truncated=bool(annotation.get("truncated", False)),
     )
     places = [str(p) for p in annotation.get("places", [])]
     update: dict[str, Any] = {"classification": classification, "places": places or doc.places}

@@ -147,6 +147,8 @@ class Classification(_Model):
     model_version: str | None = None
     # None: stored before this was recorded.
     scores_from: ScoresFrom | None = None
+    # True: the classifier read only the text's first characters (nlp.service.MAX_TEXT_CHARS).
+    truncated: bool | None = None
 
 
 class Provenance(_Model):

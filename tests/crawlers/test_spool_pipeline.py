@@ -202,6 +202,9 @@ def test_stored_classification_says_whose_scores_it_carries() -> None:
     assert full.classification is not None and settled.classification is not None
     assert full.classification.scores_from is ScoresFrom.MODEL
     assert settled.classification.scores_from is ScoresFrom.NGRAM
+    assert full.classification.truncated is False
+    cut = apply_annotation(make_doc(3), {**base, "truncated": True}, "m-1").classification
+    assert cut is not None and cut.truncated is True
     with pytest.raises(ValueError, match="scores_from"):
         apply_annotation(make_doc(1), {**base, "scores_from": "tebakan"}, "m-1")
     record = document_record(settled)
@@ -211,6 +214,9 @@ def test_stored_classification_says_whose_scores_it_carries() -> None:
     del record["classification"]["scores_from"]
     old = document_from_record(record).classification
     assert old is not None and old.scores_from is None
+    del record["classification"]["truncated"]
+    older = document_from_record(record).classification
+    assert older is not None and older.truncated is None
 
 
 def test_the_annotators_language_replaces_a_crawlers_unless_undetermined() -> None:
