@@ -215,7 +215,6 @@ def ensure_base_model(settings: Settings) -> Path:
     return build_base_model(default_base_dir(settings), model_dir=settings.resolved_model_dir())
 
 
-# The same name as nlp.encoder.WORD_EMBEDDINGS; kept here so reading weights imports no torch.
 WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
 _SAFETENSORS_DTYPES = {"F32": "float32", "F16": "float16", "BF16": "bfloat16", "I64": "int64"}
 # Rows are converted in slices of about this many bytes, so fp16 storage never

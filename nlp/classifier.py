@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from nlp.dataset import KINDS, TOPICS
-from nlp.encoder import Encoder, HalfEmbedding
+from nlp.encoder import Encoder, HalfEmbedding, attention_mask_for
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -345,7 +345,7 @@ class TopicKindModel(nn.Module):
 
     def _mask(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> Any:
         if isinstance(self.encoder, Encoder):
-            return self.encoder.padding_mask(attention_mask)
+            return attention_mask_for(attention_mask)
         from transformers.masking_utils import create_bidirectional_mask
 
         return create_bidirectional_mask(

@@ -26,6 +26,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from nlp.base_model import WORD_EMBEDDINGS
+
 
 class EncoderConfigError(ValueError):
     """config.json describes a network this encoder does not implement."""
@@ -237,9 +239,6 @@ class Encoder(nn.Module):
         self.embeddings = Embeddings(config)
         self.encoder = LayerStack(config)
 
-    def padding_mask(self, attention_mask: torch.Tensor) -> torch.Tensor | None:
-        return attention_mask_for(attention_mask)
-
     def forward(
         self,
         input_ids: torch.Tensor,
@@ -251,9 +250,6 @@ class Encoder(nn.Module):
         for layer in self.encoder.layer:
             hidden = layer(hidden, mask)
         return EncoderOutput(hidden)
-
-
-WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
 
 
 def encoder_from_state(config: EncoderConfig, state: dict[str, torch.Tensor]) -> Encoder:
