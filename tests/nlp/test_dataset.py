@@ -248,6 +248,21 @@ def test_evaluation_halves_are_stable_and_balanced() -> None:
     assert [half_of(f"s{i}", salt="other") for i in range(50)] != halves[:50]
 
 
+NEXT_DIR = DEFAULT_CORPUS_DIR.parent / "next"
+
+
+def test_staged_files_are_valid_documented_and_apart_from_the_corpus() -> None:
+    # Texts waiting for a retrain must be ready to move into the corpus as they are:
+    # valid, no id or scenario of the corpus (a shared scenario could put one case in
+    # two splits), the guide's rule for `lainnya`, and a writer's note beside each.
+    examples, _ = _evaluation_set(NEXT_DIR, 700)
+    assert {e.register for e in examples} == {"news", "post"}
+    assert not any(e.topics for e in examples if e.kind == "lainnya")
+    assert all(e.topics for e in examples if e.kind != "lainnya")
+    for path in sorted(NEXT_DIR.glob("*.jsonl")):
+        assert path.with_name(path.name + ".md").is_file(), path.name
+
+
 FRESH_DIR = DEFAULT_CORPUS_DIR.parent / "fresh"
 
 
